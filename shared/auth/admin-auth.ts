@@ -118,7 +118,7 @@ export function readBearerToken(header: string | undefined): string {
   if (!match) {
     throw new UnauthenticatedError('Authorization header must be "Bearer <token>"');
   }
-  return match[1];
+  return match[1]!;
 }
 
 /** True when the principal may act as `role`. An admin may do whatever a viewer may. */

@@ -28,7 +28,7 @@ export async function generateRsaKeyPair(bits = 2048): Promise<KeyPairPem> {
 /** A random positive serial number of `bytes` bytes, as hex. The top bit is cleared so DER keeps it positive. */
 export function randomSerialNumber(bytes = 16): string {
   const serial = randomBytes(bytes);
-  serial[0] = (serial[0] & 0x7f) | 0x01;
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
   return serial.toString('hex');
 }
 
@@ -41,7 +41,7 @@ export function toForgeAttributes(subject: SubjectAttributes): forge.pki.Certifi
  * because forge's pure-JS RSA blocks the event loop for tens of milliseconds per signature.
  */
 export function signCertificate(certificate: forge.pki.Certificate, caPrivateKeyPem: string): void {
-  const algorithm = forge.pki.oids.sha256WithRSAEncryption;
+  const algorithm = forge.pki.oids.sha256WithRSAEncryption!;
   certificate.siginfo.algorithmOid = algorithm;
   certificate.signatureOid = algorithm;
 
