@@ -15,12 +15,15 @@ export type ClientIdentity = {
   fingerprint: string;
   /** PEM of the certificate when the TLS socket or the forwarded header carried it. */
   certificatePem: string | undefined;
+  /** Start of the certificate's validity, when the certificate itself was available. */
+  notBefore: Date | undefined;
   source: 'tls' | 'forwarded';
 };
 
 /** Lookups that the identity check needs, usually backed by KV-watch caches. */
 export type IdentityDirectory = {
-  isRevoked(fingerprint: string): boolean;
+  /** True when this certificate, or every certificate of its application issued before a cut-off, is revoked. */
+  isRevoked(identity: ClientIdentity): boolean;
   applicationExists(name: string): boolean;
 };
 
@@ -75,6 +78,7 @@ function identityFromSocket(req: IncomingMessage): ClientIdentity {
     subject,
     fingerprint: sha256Hex(peer.raw),
     certificatePem: certificate.toString(),
+    notBefore: new Date(certificate.validFrom),
     source: 'tls',
   };
 }
@@ -96,11 +100,13 @@ function identityFromForwardedHeader(header: string, options: IdentityOptions): 
   let fingerprint = element.Hash?.toLowerCase();
   let subjectText = element.Subject;
   let certificatePem: string | undefined;
+  let notBefore: Date | undefined;
 
   if (element.Cert !== undefined) {
     const certificate = parseForwardedCertificate(element.Cert);
     assertIssuedByCa(certificate, options.caCertificatePem);
     certificatePem = certificate.toString();
+    notBefore = new Date(certificate.validFrom);
     fingerprint = sha256Hex(certificate.raw);
     subjectText ??= certificate.subject.split('\n').join(',');
   }
@@ -113,7 +119,7 @@ function identityFromForwardedHeader(header: string, options: IdentityOptions): 
   }
 
   const subject = parseDistinguishedName(subjectText);
-  return { commonName: subject.CN ?? '', subject, fingerprint, certificatePem, source: 'forwarded' };
+  return { commonName: subject.CN ?? '', subject, fingerprint, certificatePem, notBefore, source: 'forwarded' };
 }
 
 function parseForwardedCertificate(urlEncodedPem: string): X509Certificate {
@@ -163,7 +169,7 @@ export function authenticateApplication(
 ): ClientIdentity {
   const identity = readClientIdentity(req, options);
 
-  if (directory.isRevoked(identity.fingerprint)) {
+  if (directory.isRevoked(identity)) {
     throw new ForbiddenError('client certificate has been revoked');
   }
   const expected = application ?? identity.commonName;

@@ -1,12 +1,36 @@
 import type { Logger } from 'pino';
-import type { IdentityDirectory } from '../http/client-identity.ts';
+import { NOT_BEFORE_BACKDATE_MS } from '../pki/certificates.ts';
+import type { ClientIdentity, IdentityDirectory } from '../http/client-identity.ts';
 import type { NatsConnectionState } from './connection.ts';
 import { KvCache } from './kv-cache.ts';
 import { KV_BUCKETS } from './names.ts';
 import type { NatsResources } from './resources.ts';
 
-/** A revocation record in the revocations bucket, keyed by the certificate's SHA-256 fingerprint. */
-export type RevocationRecord = { fingerprint: string; application?: string; revokedAt: string; reason?: string };
+/**
+ * A record in the revocations bucket. Two kinds of key:
+ * - `<sha256 hex of the certificate DER>` revokes one certificate;
+ * - `app.<application>` revokes every certificate of that application issued at or before `revokedAt`,
+ *   which is how deleting an application revokes all its certificates.
+ */
+export type RevocationRecord = { fingerprint?: string; application?: string; revokedAt: string; reason?: string };
+
+/** Key of the record that revokes all of an application's certificates issued up to its `revokedAt`. */
+export function applicationRevocationKey(application: string): string {
+  return `app.${application}`;
+}
+
+
+/** True when the identity's certificate is revoked by fingerprint or by an application-wide cut-off. */
+export function isIdentityRevoked(identity: ClientIdentity, revocations: { get(key: string): RevocationRecord | undefined }): boolean {
+  if (revocations.get(identity.fingerprint) !== undefined) {
+    return true;
+  }
+  const cutOff = revocations.get(applicationRevocationKey(identity.commonName));
+  if (cutOff === undefined || identity.notBefore === undefined) {
+    return false;
+  }
+  return identity.notBefore.getTime() + NOT_BEFORE_BACKDATE_MS <= Date.parse(cutOff.revokedAt);
+}
 
 /** Application and revocation caches, fed by KV watches, answering the mTLS identity checks. */
 export type WatchedIdentityDirectory = IdentityDirectory & {
@@ -44,7 +68,7 @@ export async function startIdentityDirectory(
     get ready() {
       return applications.ready && revocations.ready;
     },
-    isRevoked: (fingerprint) => revocations.has(fingerprint),
+    isRevoked: (identity) => isIdentityRevoked(identity, revocations),
     applicationExists: (name) => applications.has(name),
     stop() {
       applications.stop();
