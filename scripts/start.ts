@@ -130,6 +130,7 @@ runMain('start', async () => {
     serverCertFile: config.serverCertFile,
     serverKeyFile: config.serverKeyFile,
     adminSecretFile: config.adminAuth.mode === 'secret' ? config.adminAuth.secretFile : path.join(config.certsDir, 'admin-jwt-secret'),
+    credentialsKeyFile: config.credentialsKeyFile,
   });
   for (const file of created) {
     say(`created ${path.relative(ROOT, file)}`);

@@ -74,6 +74,10 @@ export type CommonConfig = {
   };
   tokenTtlMs: number;
   egress: EgressPolicyConfig;
+  /** File of `<kid>:<base64 key>` lines for credentials at rest; the first line encrypts. */
+  credentialsKeyFile: string;
+  /** Inline alternative to `credentialsKeyFile`, entries separated by commas. */
+  credentialsKeys: string | undefined;
 };
 
 function readPorts(env: Env): CommonConfig['ports'] {
@@ -161,6 +165,8 @@ export function parseCommonConfig(env: Env): Readonly<CommonConfig> {
       deadLetterMaxAgeMs: readInteger(env, 'FERRY_DEADLETTER_MAX_AGE_MS', DEFAULT_DEADLETTER_MAX_AGE_MS, { min: 0 }),
     },
     tokenTtlMs: readInteger(env, 'FERRY_TOKEN_TTL_MS', DEFAULT_TOKEN_TTL_MS, { min: 1000 }),
+    credentialsKeyFile: path.resolve(readString(env, 'FERRY_CREDENTIALS_KEY_FILE', path.join(certsDir, 'credentials.keys'))),
+    credentialsKeys: readOptionalString(env, 'FERRY_CREDENTIALS_KEYS'),
     egress: {
       allowLoopback: readBoolean(env, 'FERRY_EGRESS_ALLOW_LOOPBACK', false),
       allowPrivate: readBoolean(env, 'FERRY_EGRESS_ALLOW_PRIVATE', false),

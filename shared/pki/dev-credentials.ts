@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CredentialsCipher } from '../crypto/credentials-cipher.ts';
 import { createCertificateAuthority, issueServerCertificate } from './certificates.ts';
 
 /** Paths of the local development credentials. */
@@ -10,6 +11,7 @@ export type DevCredentialPaths = {
   serverCertFile: string;
   serverKeyFile: string;
   adminSecretFile: string;
+  credentialsKeyFile: string;
 };
 
 async function exists(file: string): Promise<boolean> {
@@ -65,6 +67,12 @@ export async function ensureDevCredentials(paths: DevCredentialPaths): Promise<s
   if (!(await exists(paths.adminSecretFile))) {
     await writePrivate(paths.adminSecretFile, `${randomBytes(48).toString('base64url')}\n`);
     created.push(paths.adminSecretFile);
+  }
+
+  if (!(await exists(paths.credentialsKeyFile))) {
+    const kid = `dev-${new Date().toISOString().slice(0, 10)}`;
+    await writePrivate(paths.credentialsKeyFile, `${CredentialsCipher.generateEntry(kid)}\n`);
+    created.push(paths.credentialsKeyFile);
   }
 
   return created;
