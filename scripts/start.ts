@@ -71,7 +71,7 @@ function track(name: string, child: ChildProcess, width: number): void {
   });
 }
 
-async function ensureNats(natsUrl: string, width: number): Promise<void> {
+async function ensureNats(natsUrl: string, dataDir: string, width: number): Promise<void> {
   if (await isNatsReachable(natsUrl)) {
     say(`using NATS at ${natsUrl}`);
     return;
@@ -80,17 +80,17 @@ async function ensureNats(natsUrl: string, width: number): Promise<void> {
   const binary = await findNatsServer();
   if (!binary) {
     throw new Error(
-      `nothing answers at ${natsUrl} and nats-server is not on PATH. Install nats-server 2.9 or later ` +
+      `no NATS server responds at ${natsUrl}, and nats-server is not on PATH. Install nats-server 2.9 or later ` +
         '(Debian and Ubuntu: apt-get install nats-server; others: https://github.com/nats-io/nats-server/releases), ' +
         'or set NATS_URL to a NATS server with JetStream enabled.',
     );
   }
 
-  const storeDir = path.join(ROOT, '.data', 'nats');
-  say(`nothing answers at ${natsUrl}, starting ${binary} -js with its store in ${storeDir}`);
+  const storeDir = path.join(dataDir, 'nats');
+  say(`no NATS server responds at ${natsUrl}, starting ${binary} -js with its store in ${storeDir}`);
   track('nats', await startNatsServer(binary, natsUrl, storeDir), width);
   if (!(await waitForNats(natsUrl, 10_000))) {
-    throw new Error(`nats-server did not answer at ${natsUrl} within 10 s; see its log lines above`);
+    throw new Error(`nats-server did not respond at ${natsUrl} within 10 s. Check its log lines above.`);
   }
 }
 
@@ -136,7 +136,7 @@ runMain('start', async () => {
     say(`created ${path.relative(ROOT, file)}`);
   }
 
-  await ensureNats(config.natsUrl, width);
+  await ensureNats(config.natsUrl, config.dataDir, width);
 
   for (const name of SERVICE_NAMES) {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'services', name, 'main.ts')], {

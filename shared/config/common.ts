@@ -25,7 +25,7 @@ export const DEFAULT_TOKEN_TTL_MS = 5 * 60 * 1000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** How admin JWTs are verified: with a shared HS256 secret, or with an OIDC issuer's JWKS. */
+/** Admin JWT verification settings: a shared HS256 secret, or an OIDC issuer's JWKS. */
 export type AdminAuthConfig =
   | { mode: 'secret'; secretFile: string; secret: string | undefined; issuer: string | undefined; audience: string | undefined }
   | {
@@ -37,7 +37,7 @@ export type AdminAuthConfig =
       algorithms: readonly string[];
     };
 
-/** Which destinations outbound calls (spec fetches, sinks, gateway targets) may reach. */
+/** Egress policy for outbound calls (spec fetches, sinks, gateway targets). */
 export type EgressPolicyConfig = {
   allowLoopback: boolean;
   allowPrivate: boolean;
@@ -52,6 +52,8 @@ export type CommonConfig = {
   /** Interface that every listener binds to. */
   host: string;
   certsDir: string;
+  /** Store folder of the nats-server that `npm start` starts. */
+  dataDir: string;
   caCertFile: string;
   caKeyFile: string;
   serverCertFile: string;
@@ -139,6 +141,7 @@ export function parseCommonConfig(env: Env): Readonly<CommonConfig> {
     logLevel: readChoice(env, 'FERRY_LOG_LEVEL', 'info', LOG_LEVELS),
     host,
     certsDir,
+    dataDir: path.resolve(readString(env, 'FERRY_DATA_DIR', '.data')),
     caCertFile: path.resolve(readString(env, 'FERRY_CA_CERT', path.join(certsDir, 'ca.pem'))),
     caKeyFile: path.resolve(readString(env, 'FERRY_CA_KEY', path.join(certsDir, 'ca.key.pem'))),
     serverCertFile: path.resolve(readString(env, 'FERRY_SERVER_CERT', path.join(certsDir, 'server.pem'))),

@@ -63,6 +63,11 @@ export class TestNatsServer {
     });
   }
 
+  /** Delete the stored data while the server is paused, to simulate a lost volume. */
+  async wipeStore(): Promise<void> {
+    await rm(this.storeDir, { recursive: true, force: true });
+  }
+
   /** Stop the server and delete its store. */
   async stop(): Promise<void> {
     await this.pause();
