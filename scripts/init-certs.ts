@@ -2,20 +2,12 @@
  * Create the development credentials in FERRY_CERTS_DIR when they are missing, then exit. The
  * docker-compose setup runs it once before the services start; `npm start` does the same itself.
  */
-import path from 'node:path';
 import { parseCommonConfig } from '../shared/config/common.ts';
-import { ensureDevCredentials } from '../shared/pki/dev-credentials.ts';
+import { devCredentialPaths, ensureDevCredentials } from '../shared/pki/dev-credentials.ts';
 import { runMain } from '../shared/service/main.ts';
 
 runMain('init-certs', async () => {
   const config = parseCommonConfig(process.env);
-  const created = await ensureDevCredentials({
-    caCertFile: config.caCertFile,
-    caKeyFile: config.caKeyFile,
-    serverCertFile: config.serverCertFile,
-    serverKeyFile: config.serverKeyFile,
-    adminSecretFile: config.adminAuth.mode === 'secret' ? config.adminAuth.secretFile : path.join(config.certsDir, 'admin-jwt-secret'),
-    credentialsKeyFile: config.credentialsKeyFile,
-  });
+  const created = await ensureDevCredentials(devCredentialPaths(config));
   process.stdout.write(created.length === 0 ? 'credentials already present\n' : `created ${created.join(', ')}\n`);
 });

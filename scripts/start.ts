@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommonConfig } from '../shared/config/common.ts';
 import { SERVICE_NAMES, type ServiceName } from '../shared/config/services.ts';
-import { ensureDevCredentials } from '../shared/pki/dev-credentials.ts';
+import { devCredentialPaths, ensureDevCredentials } from '../shared/pki/dev-credentials.ts';
 import { runMain } from '../shared/service/main.ts';
 import { pipeWithPrefix } from './lib/log-prefix.ts';
 import { findNatsServer, isNatsReachable, startNatsServer, waitForNats } from './lib/nats-server.ts';
@@ -124,14 +124,7 @@ runMain('start', async () => {
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 
-  const created = await ensureDevCredentials({
-    caCertFile: config.caCertFile,
-    caKeyFile: config.caKeyFile,
-    serverCertFile: config.serverCertFile,
-    serverKeyFile: config.serverKeyFile,
-    adminSecretFile: config.adminAuth.mode === 'secret' ? config.adminAuth.secretFile : path.join(config.certsDir, 'admin-jwt-secret'),
-    credentialsKeyFile: config.credentialsKeyFile,
-  });
+  const created = await ensureDevCredentials(devCredentialPaths(config));
   for (const file of created) {
     say(`created ${path.relative(ROOT, file)}`);
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { CommonConfig } from '../config/common.ts';
 import { CredentialsCipher } from '../crypto/credentials-cipher.ts';
 import { createCertificateAuthority, issueServerCertificate } from './certificates.ts';
 
@@ -13,6 +14,18 @@ export type DevCredentialPaths = {
   adminSecretFile: string;
   credentialsKeyFile: string;
 };
+
+/** Paths of the development credentials as the configuration names them. */
+export function devCredentialPaths(config: Readonly<CommonConfig>): DevCredentialPaths {
+  return {
+    caCertFile: config.caCertFile,
+    caKeyFile: config.caKeyFile,
+    serverCertFile: config.serverCertFile,
+    serverKeyFile: config.serverKeyFile,
+    adminSecretFile: config.adminAuth.mode === 'secret' ? config.adminAuth.secretFile : path.join(config.certsDir, 'admin-jwt-secret'),
+    credentialsKeyFile: config.credentialsKeyFile,
+  };
+}
 
 async function exists(file: string): Promise<boolean> {
   try {
