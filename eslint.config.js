@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'certs/', 'coverage/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', '.data/', 'certs/', 'coverage/', 'eslint.config.js', 'bin/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
