@@ -131,10 +131,17 @@ runMain('start', async () => {
 
   await ensureNats(config.natsUrl, config.dataDir, width);
 
+  // Local targets, spec servers and sinks run on this machine, so the local setup allows loopback
+  // egress unless the environment says otherwise. Deployments keep the deny-by-default policy.
+  const serviceEnv = { FERRY_EGRESS_ALLOW_LOOPBACK: 'true', ...process.env };
+  if (serviceEnv.FERRY_EGRESS_ALLOW_LOOPBACK === 'true') {
+    say('egress to loopback addresses is allowed for this local setup (FERRY_EGRESS_ALLOW_LOOPBACK=true)');
+  }
+
   for (const name of SERVICE_NAMES) {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'services', name, 'main.ts')], {
       cwd: ROOT,
-      env: process.env,
+      env: serviceEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     track(name, child, width);
