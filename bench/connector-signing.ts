@@ -1,5 +1,5 @@
 /**
- * CSR signing latency of the connector: `POST /v1/applications/certificates?token=T` answered 201.
+ * CSR signing latency of the connector: `POST /v1/applications/certificates?token=T` until its 201 response.
  *
  *   node --import tsx bench/connector-signing.ts [--requests 300] [--concurrent-requests 30] [--threads 0,1]
  *
@@ -73,7 +73,7 @@ function postCsr(agent: https.Agent, ca: string, url: string, body: string): Pro
       res.on('end', () => {
         const elapsed = performance.now() - started;
         if (res.statusCode !== 201) {
-          reject(new Error(`signing answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`));
+          reject(new Error(`signing request returned ${res.statusCode}: ${Buffer.concat(chunks).toString()}`));
           return;
         }
         resolve(elapsed);
@@ -126,7 +126,7 @@ async function runScenario(
   return { name, summary: summarize(latencies, wallMs), lag };
 }
 
-/** Synchronous time of one signature in this process: the time one request holds an event loop. */
+/** Measure the synchronous time of one signature in this process: how long one request blocks an event loop. */
 async function measureSynchronousSigning(pki: TestPki, bodies: string[], iterations: number): Promise<{ wall: Summary; cpu: Summary }> {
   const issuer = createCertificateIssuer({ ca: { ...pki.ca, chainPem: pki.ca.certificatePem }, validityMs: 92 * 24 * 3600 * 1000 });
   const subject = { ...TEST_SUBJECT, CN: APPLICATION };

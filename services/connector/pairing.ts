@@ -20,17 +20,17 @@ const FINGERPRINT_PATTERN = /^[0-9a-fA-F]{64}$/;
 export const REVOCATION_VISIBLE_TIMEOUT_MS = 1000;
 const REVOCATION_POLL_MS = 10;
 
-/** What a paired system must put into its CSR, as `certificate` in the info answers. */
+/** Requirements for a paired system's CSR, sent as `certificate` in both info responses. */
 export type CertificateRequirements = { subject: string; extensions: string; 'key-algorithm': 'rsa2048' };
 
-/** Answer of `GET /v1/applications/signingRequests/info`. */
+/** Response body of `GET /v1/applications/signingRequests/info`. */
 export type SigningRequestInfo = {
   csrUrl: string;
   api: { eventsInfoUrl: string; eventsUrl: string; metadataUrl: string; infoUrl: string; certificatesUrl: string };
   certificate: CertificateRequirements;
 };
 
-/** Answer of `GET /v1/applications/management/info`. */
+/** Response body of `GET /v1/applications/management/info`. */
 export type ManagementInfo = {
   clientIdentity: { application: string };
   urls: { eventsInfoUrl: string; eventsUrl: string; metadataUrl: string; renewCertUrl: string; revokeCertUrl: string };
@@ -69,7 +69,7 @@ export function createPairing(deps: PairingDependencies): Pairing {
     'key-algorithm': 'rsa2048',
   });
 
-  /** The cache may lag behind a registry that just created the application, so a miss asks the bucket. */
+  /** Check the watched cache, then the bucket, because the cache may lag behind a registry that just created the application. */
   async function applicationExists(application: string): Promise<boolean> {
     if (directory.applicationExists(application)) {
       return true;
@@ -81,7 +81,7 @@ export function createPairing(deps: PairingDependencies): Pairing {
     }
   }
 
-  /** A token is void once its application is gone, or was deleted (and maybe re-created) after the token was made. */
+  /** Check that the token's application exists and was not deleted (and maybe re-created) after the token was made. */
   async function assertTokenApplicationValid(found: FoundToken): Promise<string> {
     const { application, createdAt } = found.record;
     if (!(await applicationExists(application))) {

@@ -98,7 +98,7 @@ export async function startTestConnector(natsUrl: string, files: PkiFiles, extra
 /** A connector started as its own process with `node --import tsx services/connector/main.ts`. */
 export type ConnectorProcess = { child: ChildProcess; internalUrl: string; externalUrl: string; output: string[] };
 
-/** Start a connector process on free ports and wait until its `/readyz` answers 200. */
+/** Start a connector process on free ports and wait until its `/readyz` returns 200. */
 export async function spawnConnector(natsUrl: string, files: PkiFiles, extra: Env = {}): Promise<ConnectorProcess> {
   const ports = { internal: await freePort(), external: await freePort() };
   const env = { ...process.env, ...connectorEnv(natsUrl, files, ports, { FERRY_LOG_LEVEL: 'warn', ...extra }) };
@@ -192,12 +192,12 @@ export function postJson(url: string, body: unknown, options: TestRequest = {}):
 
 export type SubjectSpec = Readonly<Record<string, string>>;
 
-/** The full subject a connector configured with `TEST_SUBJECT` expects for `application`. */
+/** Return the full subject that a connector configured with `TEST_SUBJECT` expects for `application`. */
 export function expectedSubject(application: string): SubjectSpec {
   return { ...TEST_SUBJECT, CN: application };
 }
 
-/** Make a CSR with node-forge, which signs with SHA-1 unless told otherwise, as old clients do. */
+/** Make a CSR with node-forge, which signs with SHA-1 by default, as old clients do. */
 export function forgeCsrPem(
   keys: KeyPairPem,
   subject: SubjectSpec,
@@ -242,7 +242,7 @@ export function fromBase64(text: unknown): string {
   return Buffer.from(text, 'base64').toString('utf8');
 }
 
-/** One RSA-2048 key pair per call, made by OpenSSL in the thread pool. */
+/** Generate an RSA-2048 key pair with OpenSSL in the thread pool. */
 export function newKeys(): Promise<KeyPairPem> {
   return generateRsaKeyPair(2048);
 }

@@ -118,7 +118,7 @@ describe('connector revocation across processes', () => {
     const elapsed = await waitUntilRejected(second, client, answered);
     assert.ok(elapsed < PROPAGATION_LIMIT_MS, `second process rejected the certificate ${Math.round(elapsed)} ms after the 201`);
     t.diagnostic(`second process rejected the revoked certificate ${Math.round(elapsed)} ms after the 201, ${Math.round(elapsed + answered - started)} ms after the request started`);
-    // The replica that took the request had already seen it when it answered.
+    // The replica that handled the request applied the revocation before it responded.
     assert.equal((await managementInfo(first, client)).status, 403);
 
     const record = (await (await apps.kv(KV_BUCKETS.revocations)).get(client.fingerprint))?.json<RevocationRecord>();

@@ -29,9 +29,9 @@ export type CsrSignerOptions = {
 
 /** A job as sent to a signing worker. */
 export type SigningJob = { csrField: string; subject: Record<SubjectAttributeName, string>; nowMs: number };
-/** A worker's answer. `input` failures are the caller's fault and become 400. */
+/** Result of one signing job. An `input` failure is the client's fault and becomes 400. */
 export type SigningOutcome = { ok: true; signed: SignedCsr } | { ok: false; kind: 'input' | 'internal'; message: string };
-/** What a worker posts once it has loaded, before any outcome. */
+/** Message a worker posts once its modules are loaded, before any result. */
 export const WORKER_READY = 'ready';
 
 /** Delay before a failed worker is replaced, doubled after each failure in a row up to `MAX_RESTART_DELAY_MS`. */
@@ -40,7 +40,7 @@ const MAX_RESTART_DELAY_MS = 5000;
 /** How long a new worker may take to load its modules. */
 const WORKER_START_TIMEOUT_MS = 30_000;
 
-/** What a worker is started with. */
+/** Data each worker starts with. */
 export type SigningWorkerData = { ca: LoadedCertificateAuthority; validityMs: number };
 
 /** Check and sign one CSR synchronously. Runs inside a worker, or on the event loop when there are no workers. */
@@ -67,7 +67,7 @@ function toResult(outcome: SigningOutcome): SignedCsr {
   throw new Error(`CSR signing failed: ${outcome.message}`);
 }
 
-/** Sign on the event loop. Each signature holds the loop for several milliseconds of forge's pure JS. */
+/** Create a signer that runs on the event loop. Each signature blocks the loop for several milliseconds of forge's pure JS. */
 export function createInlineSigner(options: CsrSignerOptions): CsrSigner {
   const data: SigningWorkerData = { ca: options.ca, validityMs: options.validityMs };
   const now = options.now ?? Date.now;

@@ -31,7 +31,7 @@ export const DerTag = {
   ContextZero: 0xa0,
 } as const;
 
-/** The bytes are not well-formed DER. The message says where and why. */
+/** Error for bytes that are not well-formed DER. The message gives the reason and the byte offset. */
 export class DerError extends Error {
   constructor(message: string, offset: number) {
     super(`${message} at byte ${offset}`);
