@@ -37,8 +37,11 @@ export class SpecStore {
   /** Read a spec. Returns undefined when the object does not exist. */
   async getSpec(name: string): Promise<StoredSpec | undefined> {
     const info = await this.store.info(name);
+    if (info === null || info.deleted) {
+      return undefined;
+    }
     const data = await this.store.getBlob(name);
-    if (info === null || data === null) {
+    if (data === null) {
       return undefined;
     }
 
@@ -63,7 +66,8 @@ export class SpecStore {
         continue;
       }
       try {
-        if ((await this.store.info(name)) !== null) {
+        const info = await this.store.info(name);
+        if (info !== null && !info.deleted) {
           await this.store.delete(name);
         }
       } catch (error) {

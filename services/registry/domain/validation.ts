@@ -13,9 +13,9 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
-/** Create the Ajv instance of the registry: every error reported, no type coercion, unknown fields allowed. */
+/** Create the Ajv instance of the registry: every error reported with its value, no type coercion, unknown fields allowed. */
 export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: false, strict: true });
+  const ajv = new Ajv({ allErrors: true, verbose: true, coerceTypes: false, useDefaults: false, strict: true });
   ajv.addFormat(HTTP_URL_FORMAT, { type: 'string', validate: isHttpUrl });
   return ajv;
 }

@@ -1,17 +1,29 @@
+import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { InputError, NotFoundError } from '../../../shared/errors/errors.ts';
 
 /** Service ids are UUIDs; anything outside this pattern cannot name a stored service. */
 const SERVICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** Raw body length of each parsed request, recorded by the parser's `verify` hook. */
+const bodyLengths = new WeakMap<IncomingMessage, number>();
+
 /**
  * Parse a JSON body of at most `limitBytes`, whatever the `Content-Type`, because Kyma clients do not
  * always send `application/json`. A larger body gets 413 and malformed JSON 400.
  */
 export function parseJsonBody(limitBytes: number): RequestHandler[] {
-  const parse = express.json({ limit: limitBytes, strict: true, type: () => true });
+  const parse = express.json({
+    limit: limitBytes,
+    strict: true,
+    type: () => true,
+    verify: (req, _res, buffer) => {
+      bodyLengths.set(req, buffer.length);
+    },
+  });
   const requireBody: RequestHandler = (req, _res, next) => {
-    if (req.body === undefined) {
+    // body-parser turns an empty body into `{}`, which would pass as an object.
+    if (req.body === undefined || !bodyLengths.get(req)) {
       throw new InputError('request body is empty, expected a JSON object');
     }
     next();
