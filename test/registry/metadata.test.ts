@@ -129,7 +129,8 @@ describe('registry metadata API', () => {
     });
 
     it('requires api or events', async () => {
-      const { api: _api, ...body } = serviceBody();
+      const body = serviceBody();
+      delete body.api;
       await expectError(harness.external('POST', '/shop/v1/metadata/services', shop, body), 400, /must have api or events/);
     });
 
