@@ -51,6 +51,8 @@ export class ApplicationRegistry {
   async delete(name: string): Promise<void> {
     await this.get(name);
 
+    // NOTE: a service registered by a request that passed the mTLS check just before the revocation
+    // and commits after `deleteAll` listed the services stays behind as an orphan record.
     await this.store.revokeCertificates(name, this.now(), 'application deleted');
     const services = await this.services.deleteAll(name);
     await this.store.delete(name);

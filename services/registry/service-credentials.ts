@@ -58,7 +58,7 @@ export async function toApiCredentials(
   return undefined;
 }
 
-/** The configured credential type, so readers of the record can tell it without decrypting. */
+/** Return the configured credential type, so readers of the record can tell it without decrypting. */
 export function credentialTypeOf(credentials: ApiCredentials): 'oauth' | 'basic' | 'certificateGen' {
   if (credentials.oauth) {
     return 'oauth';

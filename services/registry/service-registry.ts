@@ -29,7 +29,7 @@ export type ServiceRegistryDependencies = {
   now?: () => Date;
 };
 
-/** Which spec `readSpec` returns. */
+/** Kind of spec that `readSpec` returns. */
 export type SpecKind = 'api' | 'events';
 
 /** Reservation keys that a record holds: its normalized name and, when set, its identifier. */
@@ -125,7 +125,7 @@ export class ServiceRegistry {
     return services.length;
   }
 
-  /** The application's event catalog: every event of every registered AsyncAPI spec. */
+  /** Collect the application's event catalog: every event of every registered AsyncAPI spec. */
   async catalog(application: string): Promise<CatalogEvent[]> {
     const events: CatalogEvent[] = [];
     for (const { record } of await this.deps.services.list(application)) {

@@ -3,9 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { applicationRevocationKey, type RevocationRecord } from '../../shared/nats/identity-directory.ts';
 import { serviceKey, type ServiceRecord } from '../../shared/model/service-record.ts';
 import { issueAdminToken } from '../../shared/auth/issue-admin-token.ts';
-import { RegistryHarness, readFixture, serviceBody, waitFor } from './harness.ts';
-
-type ErrorBody = { code: number; error: string };
+import { RegistryHarness, expectError, readFixture, serviceBody, waitFor } from './harness.ts';
 
 describe('registry applications API', () => {
   let harness: RegistryHarness;
@@ -17,14 +15,6 @@ describe('registry applications API', () => {
   after(async () => {
     await harness.stop();
   });
-
-  async function expectError(response: Promise<{ status: number; json: () => unknown }>, status: number, pattern: RegExp): Promise<void> {
-    const answer = await response;
-    assert.equal(answer.status, status);
-    const body = answer.json() as ErrorBody;
-    assert.equal(body.code, status);
-    assert.match(body.error, pattern);
-  }
 
   describe('create and read', () => {
     it('creates an application', async () => {

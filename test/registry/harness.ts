@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,7 +84,7 @@ export class RegistryHarness {
     return `https://127.0.0.1:${this.service.externalPort}`;
   }
 
-  /** Call the internal API with the admin token unless `token` says otherwise (`''` sends none). */
+  /** Call the internal API with the admin token, or with `token` when given (`''` sends none). */
   internal(method: string, pathname: string, body?: unknown, token = this.adminToken): Promise<TestResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token !== '') {
@@ -107,7 +108,7 @@ export class RegistryHarness {
     });
   }
 
-  /** Create an application and wait until the identity cache of the external listener knows it. */
+  /** Create an application and wait until the identity cache of the external listener contains it. */
   async createApplication(name: string): Promise<TestClientCertificate> {
     const response = await this.internal('POST', '/v1/applications', { name });
     if (response.status !== 201) {
@@ -139,7 +140,16 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
-/** A minimal valid service body. */
+/** Assert that a response has `status` and the `{code, error}` body with a message matching `pattern`. */
+export async function expectError(response: Promise<TestResponse>, status: number, pattern: RegExp): Promise<void> {
+  const answer = await response;
+  assert.equal(answer.status, status, answer.body.slice(0, 500));
+  const body = answer.json() as { code: number; error: string };
+  assert.equal(body.code, status);
+  assert.match(body.error, pattern);
+}
+
+/** Build a minimal valid service body. */
 export function serviceBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     provider: 'SAP',

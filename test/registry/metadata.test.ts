@@ -11,9 +11,7 @@ import { KV_BUCKETS } from '../../shared/nats/names.ts';
 import { serviceKey, type ServiceRecord } from '../../shared/model/service-record.ts';
 import { applicationRevocationKey } from '../../shared/nats/identity-directory.ts';
 import type { TestClientCertificate } from '../helpers/pki.ts';
-import { RegistryHarness, readFixture, serviceBody, waitFor } from './harness.ts';
-
-type ErrorBody = { code: number; error: string };
+import { RegistryHarness, expectError, readFixture, serviceBody, waitFor } from './harness.ts';
 
 describe('registry metadata API', () => {
   let harness: RegistryHarness;
@@ -46,17 +44,12 @@ describe('registry metadata API', () => {
     return entry === null || entry.operation !== 'PUT' ? undefined : entry.json<ServiceRecord>();
   }
 
-  async function expectError(response: Promise<{ status: number; json: () => unknown }>, status: number, pattern: RegExp): Promise<void> {
-    const answer = await response;
-    assert.equal(answer.status, status);
-    const body = answer.json() as ErrorBody;
-    assert.equal(body.code, status);
-    assert.match(body.error, pattern);
-  }
-
   describe('lifecycle', () => {
     it('registers, lists, reads, updates and deletes', async () => {
-      const id = await register(serviceBody({ name: 'Lifecycle API', identifier: 'lifecycle', labels: { env: 'prod' } }));
+      const documentation = { displayName: 'Lifecycle', description: 'docs', type: 'API', tags: ['occ'], docs: [{ title: 'Guide', type: 'md', source: '# Guide' }] };
+      const id = await register(serviceBody({ name: 'Lifecycle API', identifier: 'lifecycle', labels: { env: 'prod' }, documentation }));
+      const created = await harness.external('GET', `/shop/v1/metadata/services/${id}`, shop);
+      assert.deepEqual((created.json() as { documentation: unknown }).documentation, documentation);
 
       const list = await harness.external('GET', '/shop/v1/metadata/services', shop);
       assert.equal(list.status, 200);
@@ -278,7 +271,7 @@ describe('registry metadata API', () => {
         assert.ok(winners.includes(stored!.description), `${stored!.description} not in ${winners.join(',')}`);
         const conflict = responses.find((response) => response.status === 409);
         if (conflict) {
-          assert.match((conflict.json() as ErrorBody).error, /changed by another request/);
+          assert.match((conflict.json() as { error: string }).error, /changed by another request/);
         }
       }
     });

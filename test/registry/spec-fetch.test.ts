@@ -4,11 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import type { TestClientCertificate } from '../helpers/pki.ts';
-import { RegistryHarness, readFixture, serviceBody, waitFor } from './harness.ts';
+import { RegistryHarness, expectError, readFixture, serviceBody, waitFor } from './harness.ts';
 
-type ErrorBody = { code: number; error: string };
-
-/** A local server that plays the external system's spec endpoints. */
+/** Start a local server with the spec endpoints of an external system. */
 async function startSpecServer(): Promise<{ server: http.Server; url: string; requests: string[] }> {
   const fixtures = {
     '/specs/commerce-occ-swagger2.yaml': await readFixture('commerce-occ-swagger2.yaml'),
@@ -106,11 +104,7 @@ describe('registry spec fetch', () => {
   }
 
   async function expectFailure(harness: RegistryHarness, name: string, api: Record<string, unknown>, pattern: RegExp): Promise<void> {
-    const response = await register(harness, name, api);
-    assert.equal(response.status, 502, response.body);
-    const body = response.json() as ErrorBody;
-    assert.equal(body.code, 502);
-    assert.match(body.error, pattern);
+    await expectError(register(harness, name, api), 502, pattern);
 
     const list = (await harness.external('GET', '/fetch/v1/metadata/services', client)).json() as { name: string }[];
     assert.equal(list.some((service) => service.name === name), false);
@@ -179,7 +173,7 @@ describe('registry spec fetch', () => {
     it('times out', async () => {
       const started = Date.now();
       await expectFailure(open, 'Slow', { specificationUrl: `${specs.url}/slow` }, /no complete response within 1000 ms/);
-      // The server answers after 10 s, so an answer this early means the timeout cut the request.
+      // The server responds after 10 s, so a failure this early means the timeout ended the request.
       assert.ok(Date.now() - started < 8000);
     });
 

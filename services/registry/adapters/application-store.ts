@@ -28,7 +28,7 @@ export class ApplicationStore {
     return entry === null || entry.operation !== 'PUT' ? undefined : entry.json<ApplicationRecord>();
   }
 
-  /** Every application, sorted by name. */
+  /** List every application, sorted by name. */
   async list(): Promise<ApplicationRecord[]> {
     const names: string[] = [];
     for await (const key of await this.applications.keys()) {

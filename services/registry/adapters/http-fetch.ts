@@ -4,7 +4,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { EgressPolicyConfig } from '../../../shared/config/common.ts';
 import { checkAddress, createEgressLookup, hostOfUrl } from '../../../shared/egress/egress-policy.ts';
 
-/** Outcome of a bounded outbound request: the answer, or why there is none. */
+/** Outcome of a bounded outbound request: the response, or the reason there is none. */
 export type FetchResult = { ok: true; status: number; headers: http.IncomingHttpHeaders; body: Buffer } | { ok: false; reason: string };
 
 export type BoundedRequest = {
@@ -29,7 +29,7 @@ export class EgressHttpClient {
     this.lookup = createEgressLookup(policy);
   }
 
-  /** Send one request and buffer the answer. Never throws: failures come back as `{ ok: false, reason }`. */
+  /** Send one request and buffer the response. Never throws, because failures are returned as `{ ok: false, reason }`. */
   send(url: URL, request: BoundedRequest): Promise<FetchResult> {
     const denial = this.checkLiteralAddress(url);
     if (denial !== undefined) {

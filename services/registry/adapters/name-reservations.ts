@@ -9,9 +9,9 @@ import { isWrongRevision } from './kv-errors.ts';
 export const SERVICE_NAMES_BUCKET = 'ferry-service-names';
 
 /**
- * How long a reservation whose service record does not exist is honoured, in milliseconds. It covers
- * a create that is still fetching its spec; after it, the reservation counts as left over by a
- * crashed request and may be taken over.
+ * How long a reservation without a service record is honoured, in milliseconds. It covers a create
+ * that is still fetching its spec. After it, the reservation counts as left over by a crashed
+ * request and may be taken over.
  */
 export const RESERVATION_GRACE_MS = 60_000;
 
@@ -44,9 +44,9 @@ export class NameReservations {
   ) {}
 
   /**
-   * Claim `key` for `serviceId`. Returns undefined on success, or the id of the service that holds
-   * it. `ownerExists` tells whether a holder's record exists, so claims left over by a failed
-   * request can be taken over after `RESERVATION_GRACE_MS`.
+   * Claim `key` for `serviceId`. Returns undefined on success, or the id of the service that owns
+   * the key. `ownerExists` reports whether the owner's record exists, so claims left over by a
+   * failed request can be taken over after `RESERVATION_GRACE_MS`.
    */
   async reserve(key: string, serviceId: string, ownerExists: (ownerId: string) => Promise<boolean>): Promise<string | undefined> {
     const value = JSON.stringify({ serviceId, reservedAt: new Date(this.now()).toISOString() } satisfies Reservation);

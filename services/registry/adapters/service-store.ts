@@ -5,7 +5,10 @@ import { isWrongRevision } from './kv-errors.ts';
 
 export type StoredService = { record: ServiceRecord; revision: number };
 
-/** Service records in the `ferry-services` bucket, under `<application>.<id>`. */
+/**
+ * Service records in the `ferry-services` bucket, under `<application>.<id>`.
+ * NOTE: NATS failures pass through unwrapped, so a request during a NATS outage gets 500, not 503.
+ */
 export class ServiceStore {
   constructor(private readonly kv: KV) {}
 
@@ -17,7 +20,7 @@ export class ServiceStore {
     return { record: entry.json<ServiceRecord>(), revision: entry.revision };
   }
 
-  /** Every service of an application, in key order. */
+  /** List every service of an application, in key order. */
   async list(application: string): Promise<StoredService[]> {
     const keys: string[] = [];
     for await (const key of await this.kv.keys(serviceKey(application, '*'))) {

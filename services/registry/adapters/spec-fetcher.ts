@@ -14,7 +14,7 @@ export function isODataApi(api: ApiInput): boolean {
   return api.apiType?.toUpperCase() === 'ODATA';
 }
 
-/** The URL to fetch the API spec from: `specificationUrl`, or `$metadata` for OData, or none. */
+/** Return the URL of the API spec: `specificationUrl`, or `$metadata` for OData, or undefined when there is none. */
 export function specSourceUrl(api: ApiInput): string | undefined {
   if (api.specificationUrl !== undefined) {
     return api.specificationUrl;

@@ -59,7 +59,10 @@ export class SpecStore {
     return data === null ? [] : (JSON.parse(new TextDecoder().decode(data)) as CatalogEvent[]);
   }
 
-  /** Delete objects, ignoring names that are already gone. Failures are logged, because a leftover object only costs space. */
+  /**
+   * Delete objects, ignoring names that are already gone. Failures are logged, because a leftover object only costs space.
+   * NOTE: the object store keeps a small deleted-marker per object name, so every spec update leaves one marker behind.
+   */
   async deleteAll(names: readonly (string | undefined)[]): Promise<void> {
     for (const name of names) {
       if (name === undefined) {

@@ -19,7 +19,7 @@ export function assertApplicationName(name: string): void {
   }
 }
 
-/** The single credential type in `credentials`, or undefined for `{}`. Throws when more than one is set. */
+/** Return the single credential type in `credentials`, or undefined for `{}`. Throws `InputError` when more than one is set. */
 export function selectCredentialType(credentials: CredentialsInput | undefined, field = 'api.credentials'): CredentialType | undefined {
   const present = CREDENTIAL_TYPES.filter((type) => credentials?.[type] !== undefined);
   if (present.length > 1) {

@@ -30,7 +30,11 @@ export function toFieldPath(instancePath: string, child?: string): string {
   let path = '';
   for (const raw of segments) {
     const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    path += /^\d+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+    if (/^\d+$/.test(segment)) {
+      path += `[${segment}]`;
+    } else {
+      path += path === '' ? segment : `.${segment}`;
+    }
   }
   return path === '' ? 'body' : path;
 }

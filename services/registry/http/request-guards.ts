@@ -31,7 +31,7 @@ export function parseJsonBody(limitBytes: number): RequestHandler[] {
   return [parse, requireBody];
 }
 
-/** Answer 404 for service ids that cannot exist, before they reach a KV key. */
+/** Read `{id}` from the path. Ids that cannot exist get 404 before they reach a KV key. */
 export function readServiceId(raw: unknown, application: string): string {
   const id = String(raw);
   if (!SERVICE_ID_PATTERN.test(id)) {
