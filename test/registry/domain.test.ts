@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { deriveEventCatalog, inlineLocalRefs, splitEventName } from '../../services/registry/domain/event-catalog.ts';
+import { MAX_INLINED_NODES, createInlineContext, deriveEventCatalog, inlineLocalRefs, splitEventName } from '../../services/registry/domain/event-catalog.ts';
 import { assertApplicationName, assertServiceRules, toStoredLabels } from '../../services/registry/domain/service-rules.ts';
 import { compileRegistryValidators } from '../../services/registry/domain/service-schema.ts';
 import { maskCredentials, MASK } from '../../services/registry/domain/service-view.ts';
@@ -84,9 +84,31 @@ describe('deriveEventCatalog', () => {
     ]);
   });
 
+  it('bounds reference expansion', () => {
+    // Each level references the one below ten times, which would expand to 10^20 copies.
+    const schemas: Record<string, unknown> = { level20: { type: 'string' } };
+    for (let level = 0; level < 20; level++) {
+      schemas[`level${level}`] = { type: 'array', items: Array.from({ length: 10 }, () => ({ $ref: `#/components/schemas/level${level + 1}` })) };
+    }
+    const context = createInlineContext({ components: { schemas } });
+    const inlined = inlineLocalRefs({ $ref: '#/components/schemas/level0' }, context);
+
+    assert.equal(context.remainingNodes, 0);
+    assert.ok(JSON.stringify(inlined).length < MAX_INLINED_NODES * 200);
+  });
+
+  it('reads deeply nested specs', () => {
+    let payload: Record<string, unknown> = { type: 'string' };
+    for (let level = 0; level < 5000; level++) {
+      payload = { type: 'object', properties: { child: payload } };
+    }
+    const catalog = deriveEventCatalog(SpecFormat.AsyncApi1, { asyncapi: '1.0.0', topics: { 'deep.v1': { subscribe: { payload } } } });
+    assert.equal(catalog[0]?.type, 'deep');
+  });
+
   it('stops at cyclic references', () => {
     const root = { components: { schemas: { node: { type: 'object', properties: { next: { $ref: '#/components/schemas/node' } } } } } };
-    const inlined = inlineLocalRefs({ $ref: '#/components/schemas/node' }, root) as { properties: { next: unknown } };
+    const inlined = inlineLocalRefs({ $ref: '#/components/schemas/node' }, createInlineContext(root)) as { properties: { next: unknown } };
     assert.deepEqual(inlined.properties.next, { $ref: '#/components/schemas/node' });
   });
 });
@@ -116,6 +138,11 @@ describe('parseSpecText', () => {
     assert.match(parseSpecText('{"hello": "world"}') as string, /not OpenAPI 3\.x/);
     assert.match(parseSpecText('- a\n- b') as string, /not a JSON or YAML object/);
     assert.match(parseSpecText('{"broken": ') as string, /neither valid JSON nor valid YAML/);
+  });
+
+  it('rejects deep nesting', () => {
+    const text = '{"openapi":"3.0.0","x":' + '['.repeat(300) + ']'.repeat(300) + '}';
+    assert.match(parseSpecText(text) as string, /nests deeper than 256 levels/);
   });
 
   it('bounds YAML alias expansion', () => {

@@ -166,6 +166,14 @@ describe('registry metadata API', () => {
       await expectError(harness.external('POST', '/shop/v1/metadata/services', shop, serviceBody({ name: 'n'.repeat(600) })), 400, /name must be at most 512 characters/);
     });
 
+    it('rejects deeply nested bodies', async () => {
+      for (const levels of [300, 100_000]) {
+        const spec = '{"openapi":"3.0.0","x":' + '{"a":'.repeat(levels) + '1' + '}'.repeat(levels) + '}';
+        const body = `{"provider":"SAP","name":"Deep","description":"d","api":{"targetUrl":"https://x.example","spec":${spec}}}`;
+        await expectError(harness.external('POST', '/shop/v1/metadata/services', shop, body), 400, /nests objects or arrays deeper than 256 levels/);
+      }
+    });
+
     it('ignores unknown fields', async () => {
       const id = await register(serviceBody({ name: 'Unknown Fields', extra: { nested: true }, api: { targetUrl: 'https://x.example', bogus: 1 } }));
       const record = await storedRecord('shop', id);

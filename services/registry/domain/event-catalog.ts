@@ -3,8 +3,11 @@ import { SpecFormat } from './spec-format.ts';
 /** One entry of an application's event catalog, as `GET /v1/applications/{name}/events` returns it. */
 export type CatalogEvent = { type: string; version: string; schema: unknown };
 
-/** Depth at which `$ref` resolution stops, leaving the reference in place. */
+/** Depth of nested `$ref`s at which resolution stops, leaving the reference in place. */
 const MAX_REF_DEPTH = 32;
+
+/** Nesting depth below which a schema is copied as it is, with no further `$ref` resolution. */
+const MAX_INLINE_DEPTH = 512;
 
 const VERSION_SEGMENT = /^v\d+$/i;
 
@@ -45,29 +48,46 @@ function resolvePointer(root: Json, ref: string): unknown {
 }
 
 /**
- * Copy `value` with local `$ref`s replaced by their targets. A reference that cannot be resolved,
- * that points back into itself, or that sits deeper than `MAX_REF_DEPTH` stays as it is.
+ * Maximum number of objects and arrays copied while resolving references in one document. Each
+ * resolution copies its target, so without a budget a small document whose schemas reference each
+ * other many times over could expand exponentially. Once it is spent, values are kept as they are.
  */
-export function inlineLocalRefs(value: unknown, root: Json, seen: readonly string[] = [], depth = 0): unknown {
-  if (Array.isArray(value)) {
-    return value.map((item) => inlineLocalRefs(item, root, seen, depth + 1));
-  }
-  if (!isObject(value)) {
+export const MAX_INLINED_NODES = 100_000;
+
+/** State of one document's reference resolution: the document and the copy budget left. */
+export type InlineContext = { root: Json; remainingNodes: number };
+
+export function createInlineContext(root: Json): InlineContext {
+  return { root, remainingNodes: MAX_INLINED_NODES };
+}
+
+/**
+ * Copy `value` with local `$ref`s replaced by their targets. A reference stays as it is when it
+ * cannot be resolved, points back into itself, is nested in `MAX_REF_DEPTH` other references, or
+ * comes after the context's copy budget is spent.
+ */
+export function inlineLocalRefs(value: unknown, context: InlineContext, seen: readonly string[] = [], depth = 0): unknown {
+  if (depth >= MAX_INLINE_DEPTH || context.remainingNodes <= 0 || typeof value !== 'object' || value === null) {
     return value;
   }
+  context.remainingNodes--;
 
-  const ref = value.$ref;
+  if (Array.isArray(value)) {
+    return value.map((item) => inlineLocalRefs(item, context, seen, depth + 1));
+  }
+
+  const ref = (value as Json).$ref;
   if (typeof ref === 'string') {
-    const target = resolvePointer(root, ref);
-    if (target === undefined || seen.includes(ref) || depth >= MAX_REF_DEPTH) {
+    const target = resolvePointer(context.root, ref);
+    if (target === undefined || seen.includes(ref) || seen.length >= MAX_REF_DEPTH) {
       return value;
     }
-    return inlineLocalRefs(target, root, [...seen, ref], depth + 1);
+    return inlineLocalRefs(target, context, [...seen, ref], depth + 1);
   }
 
   const copy: Json = {};
   for (const [key, item] of Object.entries(value)) {
-    copy[key] = inlineLocalRefs(item, root, seen, depth + 1);
+    copy[key] = inlineLocalRefs(item, context, seen, depth + 1);
   }
   return copy;
 }
@@ -81,22 +101,24 @@ function operationsOf(item: unknown): Json[] {
 
 /** Events of an AsyncAPI 1.x document: one per topic, named by the topic. */
 function eventsFromTopics(document: Json): CatalogEvent[] {
+  const context = createInlineContext(document);
   const topics = isObject(document.topics) ? document.topics : {};
   return Object.entries(topics).map(([name, topic]) => {
     const operation = operationsOf(topic)[0];
-    const schema = inlineLocalRefs(operation?.payload ?? {}, document);
+    const schema = inlineLocalRefs(operation?.payload ?? {}, context);
     return { ...splitEventName(name), schema };
   });
 }
 
 /** Events of an AsyncAPI 2.x document: one per message, named by the message `name` or else the channel. */
 function eventsFromChannels(document: Json): CatalogEvent[] {
+  const context = createInlineContext(document);
   const channels = isObject(document.channels) ? document.channels : {};
   const events: CatalogEvent[] = [];
 
   for (const [channel, item] of Object.entries(channels)) {
     for (const operation of operationsOf(item)) {
-      const message = inlineLocalRefs(operation.message, document);
+      const message = inlineLocalRefs(operation.message, context);
       const messages = isObject(message) && Array.isArray(message.oneOf) ? message.oneOf : [message];
       for (const candidate of messages.filter(isObject)) {
         const name = typeof candidate.name === 'string' && candidate.name !== '' ? candidate.name : channel.replace(/\//g, '.');

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.ts';
 
 /** Spec formats the registry recognizes. `json` is any other JSON object, accepted only inline. */
 export const SpecFormat = {
@@ -65,10 +66,14 @@ export function parseSpecText(text: string): ParsedSpec | string {
   try {
     document = trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(trimmed, { maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
-    return `the document is neither valid JSON nor valid YAML (${error instanceof Error ? error.message.split('\n')[0] : 'parse error'})`;
+    const detail = error instanceof Error ? error.message.split('\n')[0] : 'parse error';
+    return `the document is neither valid JSON nor valid YAML (${detail})`;
   }
   if (!isObject(document)) {
     return 'the document is not a JSON or YAML object';
+  }
+  if (exceedsJsonDepth(document)) {
+    return `the document nests deeper than ${MAX_JSON_DEPTH} levels`;
   }
 
   const format = detectJsonFormat(document);

@@ -1,16 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { InputError, NotFoundError } from '../../../shared/errors/errors.ts';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../domain/json-depth.ts';
 
-/** Service ids are UUIDs; anything outside this pattern cannot name a stored service. */
+/** Pattern of ids that may name a stored service. The registry makes UUIDs, which match it. */
 const SERVICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Raw body length of each parsed request, recorded by the parser's `verify` hook. */
 const bodyLengths = new WeakMap<IncomingMessage, number>();
 
 /**
- * Parse a JSON body of at most `limitBytes`, whatever the `Content-Type`, because Kyma clients do not
- * always send `application/json`. A larger body gets 413 and malformed JSON 400.
+ * Parse a JSON body of at most `limitBytes`, whatever the `Content-Type`, so a client that sends
+ * another type still works. A larger body gets 413, and malformed or too deeply nested JSON gets 400.
  */
 export function parseJsonBody(limitBytes: number): RequestHandler[] {
   const parse = express.json({
@@ -25,6 +26,9 @@ export function parseJsonBody(limitBytes: number): RequestHandler[] {
     // body-parser turns an empty body into `{}`, which would pass as an object.
     if (req.body === undefined || !bodyLengths.get(req)) {
       throw new InputError('request body is empty, expected a JSON object');
+    }
+    if (exceedsJsonDepth(req.body)) {
+      throw new InputError(`request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
     }
     next();
   };
