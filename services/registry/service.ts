@@ -25,6 +25,7 @@ import type { RegistryConfig } from './config.ts';
 import { compileRegistryValidators } from './domain/service-schema.ts';
 import { createApplicationRouter } from './http/application-routes.ts';
 import { createMetadataRouter } from './http/metadata-routes.ts';
+import { createNatsOutageMapper } from './http/nats-outage.ts';
 import { ServiceRegistry } from './service-registry.ts';
 
 export type RegistryService = {
@@ -75,11 +76,13 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     internal.use(
       createApplicationRouter({ applications, services, requireRole: requireRoleForMethod(verify), bodyLimitBytes: config.applicationBodyLimitBytes }),
     );
+    internal.use(createNatsOutageMapper(runtime.nats.state));
     finishServiceApp(runtime, internal);
 
     const external = createServiceApp(runtime, { health: false });
     const requireIdentity = requireApplicationIdentity({ trustForwardedClientCert: config.common.trustForwardedClientCert, caCertificatePem }, directory);
     external.use(createMetadataRouter({ registry: services, requireIdentity, bodyLimitBytes: config.metadataBodyLimitBytes }));
+    external.use(createNatsOutageMapper(runtime.nats.state));
     finishServiceApp(runtime, external);
 
     const internalPort = await serveInternal(runtime, internal, config.common.ports.registry.internal);

@@ -427,6 +427,15 @@ describe('registry metadata API', () => {
         const internalList = await harness.internal('GET', '/v1/applications/shop/services');
         assert.ok((internalList.json() as { id: string }[]).some((item) => item.id === id));
 
+        const marketing = JSON.parse(await readFixture('marketing-events-asyncapi1.json')) as Record<string, unknown>;
+        const eventsId = await register(serviceBody({ name: 'Watched Events', events: { spec: marketing } }));
+        const catalogAfterMs = await waitFor(async () => {
+          const catalog = (await harness.internal('GET', '/v1/applications/shop/events')).json() as { type: string }[];
+          return catalog.some((event) => event.type === 'bo.marketingcoupon.changed');
+        }, 5000);
+        assert.ok(catalogAfterMs < 1000, `catalog after ${catalogAfterMs} ms`);
+        await waitFor(() => cache.get(serviceKey('shop', eventsId))?.events?.catalogObject !== undefined, 1000);
+
         await harness.external('DELETE', `/shop/v1/metadata/services/${id}`, shop);
         await waitFor(() => !cache.has(serviceKey('shop', id)), 1000);
       } finally {

@@ -5,10 +5,7 @@ import { isWrongRevision } from './kv-errors.ts';
 
 export type StoredService = { record: ServiceRecord; revision: number };
 
-/**
- * Service records in the `ferry-services` bucket, under `<application>.<id>`.
- * NOTE: NATS failures pass through unwrapped, so a request during a NATS outage gets 500, not 503.
- */
+/** Service records in the `ferry-services` bucket, under `<application>.<id>`. */
 export class ServiceStore {
   constructor(private readonly kv: KV) {}
 
