@@ -69,6 +69,7 @@ export type ServiceRecord = {
   updatedAt: string;
 };
 
+/** Documentation metadata of a service: display name, description, type, tags and documents. */
 export type ServiceDocumentation = {
   displayName: string;
   description: string;

@@ -47,7 +47,10 @@ export function toClientBasicAuth(clientId: string, clientSecret: string): strin
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 
-/** Fetches API specs from external URLs, within the egress policy, a timeout and a size limit. */
+/**
+ * Fetches API specs from external URLs, within the egress policy, a timeout and a size limit.
+ * NOTE: `https:` spec URLs are verified against Node's default CA store only, with no per-service CA bundle.
+ */
 export class SpecFetcher {
   constructor(
     private readonly client: EgressHttpClient,
