@@ -144,8 +144,8 @@ runMain('demo', async () => {
     await admin.call('DELETE', `${subscriptions}/${SINK_SUBSCRIPTION}`).catch(() => undefined);
     await admin.call('POST', subscriptions, { name: SINK_SUBSCRIPTION, sink: sink.url, types: ['order.enriched.v1'], typeMatching: 'exact' });
     detail(`${SINK_SUBSCRIPTION}: order.enriched.v1 from any source → ${sink.url}`);
-    const all = (await admin.call('GET', subscriptions)) as { name: string; types: string[]; source?: string }[];
-    for (const subscription of all) {
+    const all = (await admin.call('GET', subscriptions)) as { subscriptions: { name: string; types: string[]; source?: string }[] };
+    for (const subscription of all.subscriptions) {
       detail(`${subscription.name}: ${subscription.types.join(', ')}${subscription.source ? ` from ${subscription.source}` : ''}`);
     }
 

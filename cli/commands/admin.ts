@@ -12,7 +12,7 @@ export const ADMIN_HELP = `Administrator commands (internal API; the token comes
   ferry sub create --name N --sink URL --type T [--type T ...] [--source APP] [--exact]
                    [--max-in-flight N] [--max-deliver N]
   ferry sub list | get <name> | delete <name>
-  ferry dlq list [--subscription S]
+  ferry dlq list --subscription S
   ferry dlq redrive --subscription S [--id ID ...]`;
 
 type Context = { config: CliConfig; output: Output };
@@ -153,8 +153,9 @@ export async function sub(args: string[], { config, output }: Context): Promise<
       return;
     }
     case 'list': {
-      const list = (await client.call('GET', base)) as { name: string; sink: string; types: string[]; status?: { ready?: boolean } }[];
-      output.result(list, () =>
+      const answer = (await client.call('GET', base)) as { subscriptions: { name: string; sink: string; types: string[]; status?: { ready?: boolean } }[] };
+      const list = answer.subscriptions;
+      output.result(answer, () =>
         formatTable(['NAME', 'READY', 'TYPES', 'SINK'], list.map((item) => [item.name, String(item.status?.ready ?? ''), item.types.join(','), item.sink])),
       );
       return;
@@ -185,13 +186,13 @@ export async function dlq(args: string[], { config, output }: Context): Promise<
 
   switch (action) {
     case 'list': {
-      const query = values.subscription === undefined ? '' : `?subscription=${encode(values.subscription)}`;
-      const answer = await client.call('GET', `${base}${query}`);
-      const list = (Array.isArray(answer) ? answer : ((answer as { deadLetters?: unknown[] } | undefined)?.deadLetters ?? [])) as Record<string, unknown>[];
+      const subscription = requireOption(values.subscription, 'subscription');
+      const answer = (await client.call('GET', `${base}?subscription=${encode(subscription)}`)) as { deadLetters: Record<string, unknown>[] };
+      const list = answer.deadLetters;
       output.result(answer, () =>
         formatTable(
           ['ID', 'SUBSCRIPTION', 'ATTEMPTS', 'LAST STATUS', 'LAST ERROR'],
-          list.map((item) => [toText(item.id ?? item.seq), toText(item.subscription), toText(item.attempts), toText(item.lastStatus), toText(item.lastError)]),
+          list.map((item) => [toText(item.id), toText(item.subscription), toText(item.attempts), toText(item.lastStatus), toText(item.lastError)]),
         ),
       );
       return;
