@@ -1,5 +1,5 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers, nanos, type MsgHdrs } from '@nats-io/transport-node';
 import { UnavailableError } from '../../shared/errors/errors.ts';
 import { DEADLETTER_STREAM, DEADLETTER_SUBJECT_PREFIX } from '../../shared/nats/names.ts';
 import { decodeStoredEvent, type StoredEvent } from './stored-event.ts';
@@ -20,6 +20,8 @@ export const DeadLetterHeader = {
 export const MAX_LAST_ERROR_LENGTH = 512;
 /** How long a listing waits for the dead letters that the stream reported. */
 const LIST_FETCH_EXPIRES_MS = 2000;
+/** A listing's consumer is removed by the server after this idle time, in case the explicit delete fails. */
+const LIST_CONSUMER_INACTIVE_MS = 30_000;
 
 export type DeadLetterReason = {
   subscription: string;
@@ -109,7 +111,15 @@ export class DeadLetterStore {
         return [];
       }
 
-      const consumer = await this.js.consumers.get(DEADLETTER_STREAM, { filter_subjects: [subject] });
+      // An ephemeral consumer with one filter subject, because nats-server 2.9 rejects `filter_subjects`.
+      const { name } = await this.jsm.consumers.add(DEADLETTER_STREAM, {
+        filter_subject: subject,
+        ack_policy: AckPolicy.None,
+        deliver_policy: DeliverPolicy.All,
+        inactive_threshold: nanos(LIST_CONSUMER_INACTIVE_MS),
+        mem_storage: true,
+      });
+      const consumer = await this.js.consumers.get(DEADLETTER_STREAM, name);
       const wanted = Math.min(count, limit);
       const messages = await consumer.fetch({ max_messages: wanted, expires: LIST_FETCH_EXPIRES_MS });
       const letters: DeadLetter[] = [];
