@@ -56,13 +56,17 @@ export class ConsumerReconciler {
     return subscription.delivery.timeoutMs + this.deps.ackWaitMarginMs;
   }
 
-  /** Apply a subscription's current value, or its deletion when `subscription` is undefined. */
+  /**
+   * Apply a subscription's current value, or its deletion when `subscription` is undefined. The
+   * returned promise rejects when the consumers could not be changed. The failure is also logged.
+   */
   reconcile(name: string, subscription: Subscription | undefined): Promise<void> {
     const previous = this.queues.get(name) ?? Promise.resolve();
-    const next = previous
-      .then(() => (this.stopped ? undefined : this.apply(name, subscription)))
-      .catch((error: unknown) => this.deps.log.error({ err: error, subscription: name }, 'cannot reconcile subscription consumers'));
-    this.queues.set(name, next);
+    const next = previous.then(() => (this.stopped ? undefined : this.apply(name, subscription)));
+    this.queues.set(
+      name,
+      next.catch((error: unknown) => this.deps.log.error({ err: error, subscription: name }, 'cannot reconcile subscription consumers')),
+    );
     return next;
   }
 
@@ -182,9 +186,9 @@ export class ConsumerReconciler {
   }
 
   /**
-   * Create the consumer, or update its ack wait and `max_ack_pending`. A new consumer starts at the
-   * subscription's last update, so events stored between the API answer and the consumer's creation
-   * are still delivered. An existing consumer keeps its position and its pending events.
+   * Create the consumer, or update its ack wait and `max_ack_pending`. A new consumer delivers the
+   * events stored from its creation on. The API creates it before answering, so no event stored
+   * after the answer is missed. An existing consumer keeps its position and its pending events.
    */
   private async ensureConsumer(spec: ConsumerSpec, subscription: Subscription): Promise<void> {
     const mutable = {
@@ -209,8 +213,7 @@ export class ConsumerReconciler {
         durable_name: spec.name,
         filter_subject: spec.filterSubject,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.StartTime,
-        opt_start_time: subscription.updatedAt,
+        deliver_policy: DeliverPolicy.New,
       });
       this.deps.log.info({ subscription: subscription.name, consumer: spec.name, filterSubject: spec.filterSubject }, 'consumer created');
       return;

@@ -53,14 +53,15 @@ export async function startDispatcherService(
     log,
     connection: runtime.nats.state,
   });
-  cache.onChange((name, subscription) => void reconciler.reconcile(name, subscription));
+  // Failures are logged by the reconciler, and the next change or reconnect applies the subscription again.
+  cache.onChange((name, subscription) => void reconciler.reconcile(name, subscription).catch(() => undefined));
   await cache.start();
   runtime.shutdown.addCleanup('sink client', () => sink.close());
   runtime.shutdown.addCleanup('subscriptions watch', () => cache.stop());
   runtime.shutdown.addCleanup('delivery workers', () => reconciler.stop());
 
   const reconcileAll = async (): Promise<void> => {
-    await Promise.all([...cache.values()].map((subscription) => reconciler.reconcile(subscription.name, subscription)));
+    await Promise.allSettled([...cache.values()].map((subscription) => reconciler.reconcile(subscription.name, subscription)));
     await reconciler.removeOrphans(cache.values());
   };
   await reconcileAll();

@@ -1,7 +1,7 @@
 import express, { Router, type Request } from 'express';
 import { requireRoleForMethod, type AdminTokenVerifier } from '../../shared/auth/admin-auth.ts';
 import type { EgressPolicyConfig } from '../../shared/config/common.ts';
-import { InputError, UnsupportedMediaTypeError } from '../../shared/errors/errors.ts';
+import { InputError, UnavailableError, UnsupportedMediaTypeError } from '../../shared/errors/errors.ts';
 import type { KvCache } from '../../shared/nats/kv-cache.ts';
 import type { ConsumerReconciler, ConsumerState } from './consumer-reconciler.ts';
 import type { DeliveryMetrics } from './delivery-metrics.ts';
@@ -71,7 +71,7 @@ export function createSubscriptionRoutes(deps: SubscriptionRouteDependencies): R
     const subscription = toSubscription(input, new Date());
 
     await deps.store.create(subscription);
-    await deps.reconciler.reconcile(subscription.name, subscription);
+    await applyConsumers(deps, subscription.name, subscription);
     req.log?.info({ subscription: subscription.name, sink: subscription.sink, types: subscription.types }, 'subscription created');
     res.status(201).json(await withStatus(subscription));
   });
@@ -100,7 +100,7 @@ export function createSubscriptionRoutes(deps: SubscriptionRouteDependencies): R
     const stored = await deps.store.get(name);
     const subscription = toSubscription(input, new Date(), stored.subscription);
     await deps.store.update(subscription, stored.revision);
-    await deps.reconciler.reconcile(name, subscription);
+    await applyConsumers(deps, name, subscription);
     req.log?.info({ subscription: name, sink: subscription.sink, types: subscription.types }, 'subscription updated');
     res.json(await withStatus(subscription));
   });
@@ -108,12 +108,21 @@ export function createSubscriptionRoutes(deps: SubscriptionRouteDependencies): R
   router.delete('/v1/subscriptions/:name', async (req, res) => {
     const name = readNameParameter(req);
     await deps.store.delete(name);
-    await deps.reconciler.reconcile(name, undefined);
+    await applyConsumers(deps, name, undefined);
     req.log?.info({ subscription: name }, 'subscription deleted');
     res.status(204).end();
   });
 
   return router;
+}
+
+/** Create, update or delete the subscription's consumers before answering, so events stored after the answer are delivered. */
+async function applyConsumers(deps: SubscriptionRouteDependencies, name: string, subscription: Subscription | undefined): Promise<void> {
+  try {
+    await deps.reconciler.reconcile(name, subscription);
+  } catch (error) {
+    throw new UnavailableError(`subscription '${name}' is stored, but its consumers could not be changed yet, the dispatcher retries on the next change or reconnect`, { cause: error });
+  }
 }
 
 async function describeStatus(deps: SubscriptionRouteDependencies, subscription: Subscription): Promise<SubscriptionStatus> {
