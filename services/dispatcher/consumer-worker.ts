@@ -87,10 +87,12 @@ export class ConsumerWorker {
         log.debug(fields, 'consumer bound');
 
         for await (const message of this.messages) {
-          // The event is already ours, so keep it from being redelivered while it waits for a slot.
-          const keepAlive = setInterval(() => message.working(), Math.max(1000, ackWaitMs / 3));
-          await limiter.acquire();
-          clearInterval(keepAlive);
+          if (!limiter.tryAcquire()) {
+            // The event is already ours, so keep it from being redelivered while it waits for a slot.
+            const keepAlive = setInterval(() => message.working(), Math.max(1000, ackWaitMs / 3));
+            await limiter.acquire();
+            clearInterval(keepAlive);
+          }
           const task = this.handle(message).finally(() => {
             limiter.release();
             this.inFlight.delete(task);

@@ -84,7 +84,8 @@ function postOnce(request: SinkRequest, agent: http.Agent): Promise<SinkResult> 
       req.destroy();
       finish({ status: undefined, error: `no response within ${request.timeoutMs} ms`, code: 'ETIMEDOUT' });
     }, request.timeoutMs);
-    const progress = setInterval(() => request.onProgress?.(), request.progressIntervalMs ?? request.timeoutMs);
+    const intervalMs = request.progressIntervalMs ?? request.timeoutMs;
+    const progress = request.onProgress !== undefined && intervalMs < request.timeoutMs ? setInterval(request.onProgress, intervalMs) : undefined;
 
     req.on('error', (error: NodeJS.ErrnoException) => finish({ status: undefined, error: error.message, code: error.code }));
     req.end(request.body);
