@@ -37,7 +37,7 @@ export function describeFailure(result: SinkResult): Failure {
   const body = result.body.trim();
   return {
     status: result.status,
-    message: `sink answered ${result.status}${body === '' ? '' : `: ${body}`}`,
+    message: `sink responded with ${result.status}${body === '' ? '' : `: ${body}`}`,
     reason: String(result.status),
     retryAfter: result.retryAfter,
   };

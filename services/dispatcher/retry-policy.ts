@@ -13,7 +13,7 @@ export type DeliveryVerdict = (typeof DeliveryVerdict)[keyof typeof DeliveryVerd
 
 const RETRYABLE_CLIENT_STATUSES: ReadonlySet<number> = new Set([404, 408, 409, 429]);
 
-/** Classify a sink's answer the way Knative does. `status` is undefined when no answer arrived. */
+/** Classify a sink's response the way Knative does. `status` is undefined when no response arrived. */
 export function classifyStatus(status: number | undefined): DeliveryVerdict {
   if (status === undefined) {
     return DeliveryVerdict.Retry;

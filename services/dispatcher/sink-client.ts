@@ -8,7 +8,7 @@ export const SINK_MAX_SOCKETS = 256;
 /** Bytes of a failed sink response kept for `lastError`. */
 export const SINK_ERROR_BODY_LIMIT_BYTES = 512;
 
-/** The outcome of one POST: a status, or no answer with the reason. */
+/** The outcome of one POST: the response status, or the reason no response arrived. */
 export type SinkResult =
   | { status: number; retryAfter: string | undefined; body: string }
   | { status: undefined; error: string; code: string | undefined };

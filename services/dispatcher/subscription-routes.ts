@@ -116,7 +116,7 @@ export function createSubscriptionRoutes(deps: SubscriptionRouteDependencies): R
   return router;
 }
 
-/** Create, update or delete the subscription's consumers before answering, so events stored after the answer are delivered. */
+/** Create, update or delete the subscription's consumers before responding, so events stored after the response are delivered. */
 async function applyConsumers(deps: SubscriptionRouteDependencies, name: string, subscription: Subscription | undefined): Promise<void> {
   try {
     await deps.reconciler.reconcile(name, subscription);

@@ -139,7 +139,7 @@ void describe('dispatcher retries and dead letters', () => {
     assert.equal(letters[0]!.subscription, 'rejected');
     assert.equal(letters[0]!.attempts, 1);
     assert.equal(letters[0]!.lastStatus, 400);
-    assert.equal(letters[0]!.lastError, 'sink answered 400: order code is missing');
+    assert.equal(letters[0]!.lastError, 'sink responded with 400: order code is missing');
     assert.equal(letters[0]!.eventSubject, 'ferry.events.commerce.rejected.v1');
     await sleep(500);
     assert.equal(sink.received.length, 1);
@@ -161,7 +161,7 @@ void describe('dispatcher retries and dead letters', () => {
     assert.equal(letters.length, 1);
     assert.equal(letters[0]!.attempts, 3);
     assert.equal(letters[0]!.lastStatus, 503);
-    assert.equal(letters[0]!.lastError, 'sink answered 503: down for maintenance');
+    assert.equal(letters[0]!.lastError, 'sink responded with 503: down for maintenance');
     await sleep(1000);
     assert.equal(sink.received.length, 3);
 
