@@ -145,6 +145,25 @@ void describe('dispatcher retries and dead letters', () => {
     assert.equal(sink.received.length, 1);
   });
 
+  void it('dead-letters an invalid stored event', async () => {
+    const sink = await newSink();
+    await subscribe('invalid-event', sink, {});
+
+    await client.js.publish('ferry.events.commerce.invalid-event.v1', '{"specversion":"1.0","id":"no-type"', { msgID: 'invalid-1' });
+    await publishStored(client.js, 'commerce', { id: 'valid-1', type: 'invalid-event.v1' });
+    await sink.waitFor(() => sink.received.length === 1, 10_000, 'the valid event');
+
+    let letters: DeadLetterView[] = [];
+    for (let i = 0; i < 50 && letters.length === 0; i++) {
+      await sleep(100);
+      letters = await listDeadLetters('invalid-event');
+    }
+    assert.equal(letters.length, 1);
+    assert.equal(letters[0]!.id, undefined);
+    assert.equal(letters[0]!.lastError, 'stored event is not valid JSON');
+    assert.deepEqual(sink.ids(), ['valid-1']);
+  });
+
   void it('dead-letters after maxDeliver', async () => {
     const sink = await newSink();
     sink.handler = (_event, res) => res.writeHead(503).end('down for maintenance');
