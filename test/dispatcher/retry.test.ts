@@ -164,6 +164,22 @@ void describe('dispatcher retries and dead letters', () => {
     assert.deepEqual(sink.ids(), ['valid-1']);
   });
 
+  void it('drops events when dead-lettering is off', async () => {
+    const sink = await newSink();
+    sink.handler = (_event, res) => res.writeHead(400).end();
+    await subscribe('no-dead-letter', sink, { delivery: { maxDeliver: 3, backoffDelayMs: 100, timeoutMs: 2000, deadLetter: false } });
+
+    await publishStored(client.js, 'commerce', { id: 'dropped-1', type: 'no-dead-letter.v1' });
+    await sink.waitFor(() => sink.received.length === 1, 10_000, 'one attempt');
+    await sleep(1000);
+
+    assert.equal(sink.received.length, 1);
+    assert.deepEqual(await listDeadLetters('no-dead-letter'), []);
+    const status = (await callApi(baseUrl, 'GET', '/v1/subscriptions/no-dead-letter')).json() as { status: { failed: number; deadLettered: number } };
+    assert.equal(status.status.failed, 1);
+    assert.equal(status.status.deadLettered, 0);
+  });
+
   void it('dead-letters after maxDeliver', async () => {
     const sink = await newSink();
     sink.handler = (_event, res) => res.writeHead(503).end('down for maintenance');
