@@ -11,7 +11,7 @@ export const DEFAULT_DEADLETTER_LIST_LIMIT = 1000;
 export type DispatcherConfig = {
   common: Readonly<CommonConfig>;
   /**
-   * Which sinks the dispatcher may deliver to. Loopback is allowed by default, and the functions
+   * Egress policy for sinks. Loopback is allowed by default, and the functions
    * service's host is always allowed. Other restricted addresses follow the common egress settings.
    */
   sinkEgress: EgressPolicyConfig;

@@ -1,6 +1,6 @@
 import { BackoffKind, type DeliveryOptions } from './subscription.ts';
 
-/** What to do with an event after one delivery attempt. */
+/** Outcome of one delivery attempt, which decides what happens to the event next. */
 export const DeliveryVerdict = {
   /** A 2xx: acknowledge. */
   Delivered: 'delivered',

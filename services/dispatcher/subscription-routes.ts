@@ -121,7 +121,7 @@ async function applyConsumers(deps: SubscriptionRouteDependencies, name: string,
   try {
     await deps.reconciler.reconcile(name, subscription);
   } catch (error) {
-    throw new UnavailableError(`subscription '${name}' is stored, but its consumers could not be changed yet, the dispatcher retries on the next change or reconnect`, { cause: error });
+    throw new UnavailableError(`subscription '${name}' is stored but its consumers could not be changed. The dispatcher applies it again on the next change or reconnect`, { cause: error });
   }
 }
 
