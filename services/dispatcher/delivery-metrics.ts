@@ -3,11 +3,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 /** Delivery latency buckets in seconds, from 1 ms to 60 s. */
 export const DELIVERY_DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/**
- * Counts of one subscription on this replica since it started.
- * NOTE: counts are per replica and reset on restart, so with several replicas a subscription's
- * `status` shows only the share of the replica that served the GET. The Prometheus series add up.
- */
+/** Counts of one subscription on this replica since it started. `StatusStore` adds up the replicas. */
 export type DeliveryCounts = {
   delivered: number;
   /** Attempts that did not succeed, including those that were retried later. */
@@ -22,6 +18,7 @@ export type DeliveryCounts = {
  */
 export class DeliveryMetrics {
   private readonly counts = new Map<string, DeliveryCounts>();
+  private readonly changed = new Set<string>();
   private readonly delivered: Counter<'subscription'>;
   private readonly failed: Counter<'subscription' | 'reason'>;
   private readonly deadLettered: Counter<'subscription'>;
@@ -72,31 +69,50 @@ export class DeliveryMetrics {
     return counts;
   }
 
+  /** Return copies of the counts that changed since the last call, and clear the change marks. */
+  takeChanged(): [string, DeliveryCounts][] {
+    const taken = [...this.changed].map((subscription): [string, DeliveryCounts] => [subscription, { ...this.countsOf(subscription) }]);
+    this.changed.clear();
+    return taken;
+  }
+
+  markChanged(subscription: string): void {
+    if (this.counts.has(subscription)) {
+      this.changed.add(subscription);
+    }
+  }
+
+  private update(subscription: string): DeliveryCounts {
+    this.changed.add(subscription);
+    return this.countsOf(subscription);
+  }
+
   recordAttempt(subscription: string, durationMs: number): void {
     this.duration.observe({ subscription }, durationMs / 1000);
   }
 
   recordDelivered(subscription: string, storedAt: Date): void {
-    this.countsOf(subscription).delivered++;
+    this.update(subscription).delivered++;
     this.delivered.inc({ subscription });
     this.age.observe({ subscription }, Math.max(0, Date.now() - storedAt.getTime()) / 1000);
   }
 
   recordFailure(subscription: string, reason: string, error: NonNullable<DeliveryCounts['lastError']>): void {
-    const counts = this.countsOf(subscription);
+    const counts = this.update(subscription);
     counts.failed++;
     counts.lastError = error;
     this.failed.inc({ subscription, reason });
   }
 
   recordDeadLettered(subscription: string): void {
-    this.countsOf(subscription).deadLettered++;
+    this.update(subscription).deadLettered++;
     this.deadLettered.inc({ subscription });
   }
 
   /** Forget a deleted subscription's counts and series. */
   remove(subscription: string): void {
     this.counts.delete(subscription);
+    this.changed.delete(subscription);
     this.delivered.remove({ subscription });
     this.deadLettered.remove({ subscription });
     this.duration.remove({ subscription });

@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino';
 import { createAdminTokenVerifier } from '../../shared/auth/admin-auth.ts';
+import { Kvm } from '@nats-io/kv';
 import { KvCache } from '../../shared/nats/kv-cache.ts';
 import { KV_BUCKETS } from '../../shared/nats/names.ts';
 import { createServiceApp, finishServiceApp, serveInternal, startRuntime, type ServiceRuntime } from '../../shared/service/runtime.ts';
@@ -13,6 +14,7 @@ import type { Subscription } from './subscription.ts';
 import { createSubscriptionRoutes } from './subscription-routes.ts';
 import { createSubscriptionValidator } from './subscription-schema.ts';
 import { SubscriptionStore } from './subscription-store.ts';
+import { STATUS_BUCKET, StatusStore } from './status-store.ts';
 
 export type DispatcherService = {
   runtime: ServiceRuntime;
@@ -44,6 +46,9 @@ export async function startDispatcherService(
   const metrics = new DeliveryMetrics(runtime.metrics.registry);
   const deadLetters = new DeadLetterStore(js, jsm);
   const store = new SubscriptionStore(kv.subscriptions);
+  const createStatusBucket = () => new Kvm(js).create(STATUS_BUCKET, { history: 1, replicas: config.common.stream.replicas });
+  const status = new StatusStore(await createStatusBucket(), metrics, log);
+  status.start();
   const reconciler = new ConsumerReconciler({ js, jsm, sink, deadLetters, metrics, log, ackWaitMarginMs: config.ackWaitMarginMs });
 
   const cache = new KvCache<Subscription>({
@@ -57,10 +62,12 @@ export async function startDispatcherService(
   cache.onChange((name, subscription) => void reconciler.reconcile(name, subscription).catch(() => undefined));
   await cache.start();
   runtime.shutdown.addCleanup('sink client', () => sink.close());
+  runtime.shutdown.addCleanup('delivery counts', () => status.stop());
   runtime.shutdown.addCleanup('subscriptions watch', () => cache.stop());
   runtime.shutdown.addCleanup('delivery workers', () => reconciler.stop());
 
   const reconcileAll = async (): Promise<void> => {
+    await createStatusBucket().catch((error: unknown) => log.warn({ err: error, bucket: STATUS_BUCKET }, 'cannot create the delivery counts bucket'));
     await Promise.allSettled([...cache.values()].map((subscription) => reconciler.reconcile(subscription.name, subscription)));
     await reconciler.removeOrphans(cache.values());
   };
@@ -80,7 +87,7 @@ export async function startDispatcherService(
       store,
       cache,
       reconciler,
-      metrics,
+      status,
       sinkEgress: config.sinkEgress,
       bodyLimitBytes,
     }),

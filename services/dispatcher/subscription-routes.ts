@@ -4,8 +4,8 @@ import type { EgressPolicyConfig } from '../../shared/config/common.ts';
 import { InputError, UnavailableError, UnsupportedMediaTypeError } from '../../shared/errors/errors.ts';
 import type { KvCache } from '../../shared/nats/kv-cache.ts';
 import type { ConsumerReconciler, ConsumerState } from './consumer-reconciler.ts';
-import type { DeliveryMetrics } from './delivery-metrics.ts';
 import { assertSinkAllowed } from './sink-url.ts';
+import type { StatusStore } from './status-store.ts';
 import { toSubscription, type Subscription } from './subscription.ts';
 import { DNS_LABEL_PATTERN, type SubscriptionValidator } from './subscription-schema.ts';
 import type { SubscriptionStore } from './subscription-store.ts';
@@ -16,7 +16,7 @@ export type SubscriptionRouteDependencies = {
   store: SubscriptionStore;
   cache: KvCache<Subscription>;
   reconciler: ConsumerReconciler;
-  metrics: DeliveryMetrics;
+  status: StatusStore;
   sinkEgress: EgressPolicyConfig;
   bodyLimitBytes: number;
 };
@@ -109,6 +109,7 @@ export function createSubscriptionRoutes(deps: SubscriptionRouteDependencies): R
     const name = readNameParameter(req);
     await deps.store.delete(name);
     await applyConsumers(deps, name, undefined);
+    await deps.status.remove(name).catch((error: unknown) => req.log?.warn({ err: error, subscription: name }, 'cannot remove delivery counts'));
     req.log?.info({ subscription: name }, 'subscription deleted');
     res.status(204).end();
   });
@@ -126,7 +127,7 @@ async function applyConsumers(deps: SubscriptionRouteDependencies, name: string,
 }
 
 async function describeStatus(deps: SubscriptionRouteDependencies, subscription: Subscription): Promise<SubscriptionStatus> {
-  const counts = deps.metrics.countsOf(subscription.name);
+  const counts = await deps.status.read(subscription.name);
   const status: SubscriptionStatus = {
     ready: false,
     consumers: [],

@@ -195,5 +195,12 @@ void describe('dispatcher faults', () => {
     );
     assert.equal(counts[0]! + counts[1]!, expected.length);
     assert.ok(counts[0]! > 0 && counts[1]! > 0, `both replicas deliver, got ${counts.join(' and ')}`);
+
+    // Each replica's status adds up the counts that every replica stored.
+    await sleep(1500);
+    for (const url of [first.baseUrl, second.baseUrl]) {
+      const status = (await callApi(url, 'GET', '/v1/subscriptions/replicated')).json() as { status: { delivered: number } };
+      assert.equal(status.status.delivered, expected.length);
+    }
   });
 });
