@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { COMMERCE_SERVICE, main } from '../../functions/order-enricher/index.ts';
 import { createFunctionContext } from '../../services/functions/function-context.ts';
+import { loadFunctions } from '../../services/functions/function-loader.ts';
+import { toSubscriptionRequests } from '../../services/functions/subscription-registrar.ts';
 import type { FunctionEvent } from '../../services/functions/function-event.ts';
 import { RecordingServer } from './support.ts';
 
@@ -26,6 +28,18 @@ void describe('order-enricher function', () => {
   after(async () => {
     await gateway.close();
     await events.close();
+  });
+
+  void it('loads from the functions folder', async () => {
+    const functions = await loadFunctions(new URL('../../functions', import.meta.url).pathname);
+    const enricher = functions.find((fn) => fn.name === 'order-enricher');
+    assert.ok(enricher, 'order-enricher is loaded');
+    assert.equal(enricher.main, main);
+    const [subscription] = toSubscriptionRequests(enricher, 'http://127.0.0.1:8085');
+    assert.equal(subscription!.name, 'order-enricher');
+    assert.equal(subscription!.sink, 'http://127.0.0.1:8085/order-enricher');
+    assert.equal(subscription!.source, 'commerce');
+    assert.deepEqual(subscription!.types, ['order.created.v1']);
   });
 
   void it('publishes the order total', async () => {
