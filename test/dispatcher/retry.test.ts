@@ -281,6 +281,9 @@ void describe('dispatcher retries and dead letters', () => {
       ['POST', '/v1/deadletters/redrive', { subscription: 'redrive', extra: 1 }, 400, /`extra` is not a known field/],
       ['POST', '/v1/deadletters/redrive', [1, 2], 400, /JSON object/],
       ['POST', '/v1/deadletters/redrive', { subscription: 'no-such-subscription' }, 404, /not found/],
+      ['GET', '/v1/deadletters?subscription=redrive.%3E', undefined, 400, /`subscription`/],
+      ['POST', '/v1/deadletters/redrive', { subscription: 'redrive.>' }, 400, /`subscription` must match pattern/],
+      ['POST', '/v1/deadletters/redrive', { subscription: 'redrive', ids: Array.from({ length: 100 }, () => 'x'.repeat(1000)) }, 413, /exceeds the limit/],
     ];
     for (const [method, path, body, status, message] of cases) {
       const response = await callApi(baseUrl, method, path, body);
