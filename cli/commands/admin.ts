@@ -153,10 +153,10 @@ export async function sub(args: string[], { config, output }: Context): Promise<
       return;
     }
     case 'list': {
-      const answer = (await client.call('GET', base)) as { subscriptions: { name: string; sink: string; types: string[]; status?: { ready?: boolean } }[] };
+      const answer = (await client.call('GET', base)) as { subscriptions: { name: string; sink: string; source?: string; types: string[] }[] };
       const list = answer.subscriptions;
       output.result(answer, () =>
-        formatTable(['NAME', 'READY', 'TYPES', 'SINK'], list.map((item) => [item.name, String(item.status?.ready ?? ''), item.types.join(','), item.sink])),
+        formatTable(['NAME', 'SOURCE', 'TYPES', 'SINK'], list.map((item) => [item.name, item.source ?? '(any)', item.types.join(','), item.sink])),
       );
       return;
     }
