@@ -9,7 +9,7 @@ import { requestClientCredentialsToken, tokenCacheKey } from './oauth-token.ts';
 import type { PreparedTarget } from './service-directory.ts';
 import { SingleFlightCache } from './single-flight-cache.ts';
 
-/** What was put on one request, so a 401 or 403 can drop exactly these tokens before the retry. */
+/** Tokens put on one request, so a 401 or 403 can drop exactly these tokens before the retry. */
 export type AppliedCredentials = {
   oauthToken: string | undefined;
   csrf: CsrfToken | undefined;
@@ -25,7 +25,7 @@ export type CredentialInjectorOptions = {
 };
 
 /**
- * Puts a service's credentials on outgoing requests: an OAuth bearer token, Basic authentication, or
+ * Credential injection for outgoing requests: an OAuth bearer token, Basic authentication, or
  * a caller's `Access-Token` in their place, plus a CSRF token with its cookies. A client certificate
  * is not handled here because the target's agent presents it in the TLS handshake.
  */

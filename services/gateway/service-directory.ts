@@ -17,7 +17,7 @@ export type PreparedTarget = {
   /** KV key of the record, which also keys its CSRF token. */
   key: string;
   base: TargetBase;
-  /** Decrypted credentials; empty when none are configured. */
+  /** Decrypted credentials, empty when none are configured. */
   credentials: ApiCredentials;
   /** `Authorization` value for Basic credentials (RFC 7617). */
   basicAuthorization: string | undefined;
@@ -28,14 +28,14 @@ export type PreparedTarget = {
   egressDenial: Error | undefined;
 };
 
-/** Reject stored values that lack the fields routing depends on. */
+/** Decode a stored service record. Throws when a field that routing depends on is missing. */
 export function decodeServiceRecord(entry: KvWatchEntry): ServiceRecord {
   const record = entry.json<ServiceRecord>();
   if (typeof record?.application !== 'string' || typeof record.normalizedName !== 'string' || typeof record.id !== 'string') {
-    throw new Error(`service record ${entry.key} lacks application, id or normalizedName`);
+    throw new Error(`service record ${entry.key} is invalid: application, id or normalizedName is missing`);
   }
   if (record.api !== undefined && typeof record.api.targetUrl !== 'string') {
-    throw new Error(`service record ${entry.key} has an api without targetUrl`);
+    throw new Error(`service record ${entry.key} is invalid: api.targetUrl is missing`);
   }
   return record;
 }

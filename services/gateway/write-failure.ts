@@ -3,7 +3,7 @@ import type { HttpFailure } from '../../shared/errors/http-handler.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 
 /**
- * Answer a failure with the `{code, error}` body on a plain `node:http` response, logging it as the
+ * Send a failure with the `{code, error}` body on a plain `node:http` response, logging it as the
  * express error handler does: 5xx at error level, client mistakes at debug.
  */
 export function writeFailure(res: ServerResponse, failure: HttpFailure, error: unknown, log: Logger, headers: Record<string, string> = {}): void {

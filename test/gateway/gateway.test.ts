@@ -57,6 +57,17 @@ describe('gateway', () => {
       assert.equal(echoOf(await gateway.call('/moving/api/x')).url, '/open/echo/v2/x');
     });
 
+    it('skips malformed records', async () => {
+      const services = gateway.service.runtime.resources.kv.services;
+      await services.put('broken.one', 'not json');
+      await services.put('broken.two', JSON.stringify({ application: 'broken', id: 'two' }));
+      await gateway.addService({ app: 'broken', name: 'fine', targetUrl: `${upstream.origin}/open` });
+
+      assert.equal((await gateway.call('/broken/fine/echo')).status, 200);
+      assert.equal((await gateway.call('/broken/two/echo')).status, 404);
+      assert.ok(gateway.logLines.some((line) => line.includes('skipping KV entry that cannot be decoded') && line.includes('broken.two')));
+    });
+
     it('rejects a path without a service segment', async () => {
       for (const path of ['/', '/commerce', '/commerce/', '//orders']) {
         const response = await gateway.call(path);
