@@ -14,6 +14,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +24,9 @@ import { CredentialsCipher } from '../shared/crypto/credentials-cipher.ts';
 import { serviceKey, type ServiceRecord } from '../shared/model/service-record.ts';
 import { parseGatewayConfig } from '../services/gateway/config.ts';
 import { startGatewayService } from '../services/gateway/service.ts';
+import { findNatsServer } from '../scripts/lib/nats-server.ts';
 import { TestNatsServer } from '../test/helpers/nats-server.ts';
+import { describeMachine } from './lib/machine.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -230,7 +233,9 @@ async function main(): Promise<void> {
   const missing: LoadResult = { count: Number.NaN, errors: 0, p50: Number.NaN, p99: Number.NaN };
   const direct = results.get('upstream direct') ?? missing;
   const bareResult = results.get('bare node:http proxy') ?? missing;
-  console.log(`\n${CONNECTIONS} connections, median of ${ROUNDS} rounds of ${SECONDS} s, GET with a bearer token injected, Node ${process.version}\n`);
+  const machine = describeMachine((await findNatsServer()) ?? 'nats-server');
+  console.log(`\n${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, load average ${os.loadavg()[0]!.toFixed(1)}`);
+  console.log(`${CONNECTIONS} connections, median of ${ROUNDS} rounds of ${SECONDS} s, GET with a bearer token injected\n`);
   console.log('variant                 req/s     p50 ms  p99 ms  +p50 ms +p99 ms  vs bare  cpu µs/req');
   for (const [name, result] of results) {
     const rps = result.count / SECONDS;
