@@ -10,6 +10,9 @@ import type { TestRequest, TestResponse } from '../helpers/http.ts';
 /** How long a change in the services bucket may take to reach the gateway. */
 export const PROPAGATION_LIMIT_MS = 1000;
 
+/** How long test setup waits for a new service, generous because other suites load the machine. */
+const SETUP_WAIT_MS = 5000;
+
 export type ServiceInput = {
   app: string;
   name: string;
@@ -95,7 +98,7 @@ export class GatewayFixture {
   async addService(input: ServiceInput): Promise<ServiceRecord> {
     const record = await this.putService(input);
     const probe = { headers: { 'access-token': 'Bearer probe' } };
-    await this.waitUntil(`/${record.application}/${record.normalizedName}`, (response) => !isResolutionFailure(response), probe);
+    await this.waitUntil(`/${record.application}/${record.normalizedName}`, (response) => !isResolutionFailure(response), probe, SETUP_WAIT_MS);
     return record;
   }
 
@@ -104,18 +107,18 @@ export class GatewayFixture {
     return this.waitUntil(path, (response) => accept(response.status));
   }
 
-  /** Poll until `accept(response)` holds, and return the elapsed milliseconds. Fails after the propagation limit. */
-  async waitUntil(path: string, accept: (response: TestResponse) => boolean, options: TestRequest = {}): Promise<number> {
+  /** Poll until `accept(response)` holds, and return the elapsed milliseconds. Fails after `limitMs`. */
+  async waitUntil(path: string, accept: (response: TestResponse) => boolean, options: TestRequest = {}, limitMs = PROPAGATION_LIMIT_MS): Promise<number> {
     const startedAt = Date.now();
     let last: TestResponse | undefined;
-    while (Date.now() - startedAt <= PROPAGATION_LIMIT_MS) {
+    while (Date.now() - startedAt <= limitMs) {
       last = await this.call(path, options);
       if (accept(last)) {
         return Date.now() - startedAt;
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    throw new Error(`${path} still answered ${last?.status} ${last?.body} after ${PROPAGATION_LIMIT_MS} ms`);
+    throw new Error(`${path} still returned ${last?.status} ${last?.body} after ${limitMs} ms`);
   }
 
   /** Send one request with `path` as the exact request target, which `new URL` would normalize. */
