@@ -61,7 +61,7 @@ export class GatewayFixture {
   /** Write a service record to the bucket as the registry does, with its credentials encrypted. */
   async putService(input: ServiceInput): Promise<ServiceRecord> {
     const now = new Date().toISOString();
-    const credentialType = input.credentials?.oauth ? 'oauth' : input.credentials?.basic ? 'basic' : input.credentials?.certificateGen ? 'certificateGen' : undefined;
+    const credentialType = credentialTypeOf(input.credentials);
     const record: ServiceRecord = {
       id: input.id ?? randomUUID(),
       application: input.app,
@@ -129,6 +129,16 @@ export class GatewayFixture {
   stop(): Promise<void> {
     return this.service.stop();
   }
+}
+
+function credentialTypeOf(credentials: ApiCredentials | undefined): 'oauth' | 'basic' | 'certificateGen' | undefined {
+  if (credentials?.oauth !== undefined) {
+    return 'oauth';
+  }
+  if (credentials?.basic !== undefined) {
+    return 'basic';
+  }
+  return credentials?.certificateGen === undefined ? undefined : 'certificateGen';
 }
 
 /** True for the gateway's own 404 for an app or service it does not know (yet). */
