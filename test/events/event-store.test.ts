@@ -93,6 +93,18 @@ describe('event store', () => {
     await assert.rejects(store.store({ ...message, payload: Buffer.alloc(1001 - STORED_HEADERS_ALLOWANCE_BYTES) }), PayloadTooLargeError);
   });
 
+  it('answers unavailable while the connection closes', async () => {
+    const stubs = createStubs([
+      () => {
+        throw new errors.ClosedConnectionError();
+      },
+    ]);
+    const store = createEventStore(stubs.js, stubs.nc, stubs.state, { attemptTimeoutMs: 50, deadlineMs: 300 }, log);
+
+    await assert.rejects(store.store(message), UnavailableError);
+    assert.equal(stubs.calls.length, 1);
+  });
+
   it('passes other errors on', async () => {
     const stubs = createStubs([
       () => {

@@ -187,6 +187,15 @@ describe('events ingress', () => {
       assert.deepEqual(response.json(), { code: 400, error: 'batch[1].specversion: must be "0.3" like the first event of the batch, got "1.0"' });
     });
 
+    it('names the batch index of a type too long for a subject', async () => {
+      const body = JSON.stringify([{ specversion: '1.0', id: randomUUID(), source: '/c', type: '>'.repeat(400) }]);
+
+      const response = await h.send('/commerce/events', { client: commerce, headers: { 'content-type': 'application/cloudevents-batch+json' }, body });
+
+      assert.equal(response.status, 400);
+      assert.match((response.json() as { error: string }).error, /^batch\[0\]\.type: is too long: its NATS subject would have \d+ bytes, over the limit of 1024$/);
+    });
+
     it('accepts an empty batch', async () => {
       const response = await h.send('/commerce/events', { client: commerce, headers: { 'content-type': 'application/cloudevents-batch+json' }, body: '[]' });
 

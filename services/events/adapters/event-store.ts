@@ -125,6 +125,9 @@ export function createEventStore(js: JetStreamClient, nc: NatsConnection, connec
         if (isStreamFull(error)) {
           throw new StorageFullError(`event store is full: ${error.message}`, { cause: error });
         }
+        if (error instanceof natsErrors.ClosedConnectionError || error instanceof natsErrors.DrainingConnectionError) {
+          throw unavailable('the NATS connection is closing', error);
+        }
         if (!isRetryable(error)) {
           throw error;
         }

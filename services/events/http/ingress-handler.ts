@@ -12,7 +12,7 @@ import { observeRequest, resolveRequestId } from '../../../shared/http/request-c
 import type { HttpMetrics } from '../../../shared/metrics/metrics.ts';
 import type { EventStore } from '../adapters/event-store.ts';
 import { createEventMessage, type EventMessage } from '../domain/event-message.ts';
-import { parseHttpEvents } from '../domain/http-binding.ts';
+import { ContentMode, detectContentMode, parseHttpEvents } from '../domain/http-binding.ts';
 import { parseLegacyEvent, LegacyValidationError, LegacyProblem, LegacyField } from '../domain/legacy-event.ts';
 import { InvalidEventError } from '../domain/invalid-event-error.ts';
 import { withTraceContext, type TraceHeaders } from '../domain/trace-context.ts';
@@ -153,12 +153,14 @@ async function storeAll(store: EventStore, messages: EventMessage[]): Promise<vo
 async function acceptCloudEvents(deps: IngressDependencies, req: IncomingMessage, res: ServerResponse, application: string | undefined): Promise<void> {
   const body = await readBody(req, deps.maxBodyBytes);
   const trace = readTraceHeaders(req);
-  const events = parseHttpEvents({ rawHeaders: req.rawHeaders, contentType: req.headers['content-type'], body });
+  const contentType = req.headers['content-type'];
+  const events = parseHttpEvents({ rawHeaders: req.rawHeaders, contentType, body });
+  const isBatch = detectContentMode(contentType) === ContentMode.Batch;
   const messages = events.map((event, index) => {
     try {
       return createEventMessage(application, withTraceContext(event, trace));
     } catch (error) {
-      throw error instanceof InvalidEventError && events.length > 1 ? error.inBatch(index) : error;
+      throw error instanceof InvalidEventError && isBatch ? error.inBatch(index) : error;
     }
   });
 
