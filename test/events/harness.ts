@@ -200,7 +200,7 @@ export function binaryHeaders(overrides: Record<string, string> = {}): Record<st
   };
 }
 
-/** A keep-alive mTLS agent for tests that send many requests. */
+/** Create a keep-alive mTLS agent for tests that send many requests. */
 export function createClientAgent(pki: TestPki, client: TestClientCertificate, maxSockets: number): https.Agent {
   return new https.Agent({ keepAlive: true, maxSockets, ca: pki.ca.certificatePem, cert: client.certificatePem, key: client.privateKeyPem, servername: 'localhost' });
 }

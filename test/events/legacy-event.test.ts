@@ -81,13 +81,13 @@ describe('parseLegacyEvent', () => {
     }
   });
 
-  it('rejects an event-time that is not RFC 3339', () => {
+  it('rejects a non-RFC 3339 event-time', () => {
     for (const time of ['2024-05-01', '2024-05-01T10:00Z', '2024-05-01T10:00:00+25:00', 'yesterday']) {
       assertViolation({ ...VALID, 'event-time': time }, 'event-time', 'invalid_field');
     }
   });
 
-  it('rejects an event-id that is not a UUID', () => {
+  it('rejects a non-UUID event-id', () => {
     for (const id of ['42', 'not-a-uuid', 42]) {
       assertViolation({ ...VALID, 'event-id': id }, 'event-id', 'invalid_field');
     }
@@ -105,11 +105,11 @@ describe('parseLegacyEvent', () => {
     assertViolation({ 'event-type': 'a', 'event-type-version': 'v1' }, 'event-time', 'missing_field');
   });
 
-  it('answers bad payload syntax for an empty body', () => {
+  it('rejects an empty body', () => {
     assert.throws(() => parseLegacyEvent(Buffer.alloc(0), 'commerce'), LegacyPayloadSyntaxError);
   });
 
-  it('answers bad payload syntax for a body that is not a JSON object', () => {
+  it('rejects a non-object body', () => {
     for (const body of ['{', 'null', '[1]', '"text"', '\u00ff']) {
       assert.throws(() => parseLegacyEvent(Buffer.from(body, 'latin1'), 'commerce'), LegacyPayloadSyntaxError, body);
     }

@@ -227,7 +227,7 @@ function readBinaryData(body: Buffer, contentType: string | undefined, encoding:
 }
 
 /**
- * Convert one binary-mode event into the stored form. `members` holds the decoded `ce-` headers by
+ * Convert one binary-mode event into the stored form. `members` contains the decoded `ce-` headers by
  * attribute name; `contentType` is the HTTP `Content-Type`, which becomes `datacontenttype` (§3.1.1).
  */
 export function parseBinaryEvent(members: Map<string, unknown>, contentType: string | undefined, body: Buffer): StoredCloudEvent {

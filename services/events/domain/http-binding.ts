@@ -95,7 +95,7 @@ function asEventObject(value: unknown, attribute: string): Record<string, unknow
 /**
  * Parse a batch (§3.3, JSON batch format §4). All or nothing: the first invalid event rejects the
  * whole batch, naming its index. Every event must have the first event's `specversion` (§3.3.2).
- * An empty batch is valid and holds no events.
+ * An empty batch is valid and contains no events.
  */
 function parseBatch(body: Buffer): StoredCloudEvent[] {
   const parsed = parseJsonBody(body);

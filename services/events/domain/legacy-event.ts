@@ -25,7 +25,7 @@ export type LegacyProblem = (typeof LegacyProblem)[keyof typeof LegacyProblem];
 const EVENT_TYPE_VERSION = /^[a-zA-Z0-9]+$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-/** A legacy body that fails a field rule. Answered as `validation_violation` with one detail. */
+/** A legacy body that fails a field rule, reported as `validation_violation` with one detail. */
 export class LegacyValidationError extends InputError {
   readonly field: string;
   readonly problem: LegacyProblem;
@@ -37,10 +37,10 @@ export class LegacyValidationError extends InputError {
   }
 }
 
-/** A legacy body that is empty or not a JSON object. Answered as `bad_payload_syntax`. */
+/** A legacy body that is empty or not a JSON object, reported as `bad_payload_syntax`. */
 export class LegacyPayloadSyntaxError extends InputError {}
 
-/** A parsed legacy event: the CloudEvent to store and the id to answer with. */
+/** A parsed legacy event: the CloudEvent to store and the event id for the response. */
 export type LegacyEvent = { eventId: string; event: StoredCloudEvent };
 
 function missing(field: string): LegacyValidationError {
