@@ -145,7 +145,7 @@ describe('structured mode', () => {
     const event = only(structured({ ...REQUIRED_MEMBERS, comexampleothervalue: 5, flag: false, data: { appinfoA: 'abc' } }));
 
     assert.deepEqual(event.attributes, { id: 'A-1', source: '/commerce', type: 'order.created.v1', comexampleothervalue: 5, flag: false });
-    assert.deepEqual(event.data, { kind: 'json', value: { appinfoA: 'abc' } });
+    assert.deepEqual(event.data, { kind: 'json-text', text: JSON.stringify({ appinfoA: 'abc' }) });
   });
 
   it('accepts Content-Type parameters in any case', () => {
@@ -282,7 +282,7 @@ describe('structured mode', () => {
   });
 
   it('keeps a JSON string as JSON data', () => {
-    assert.deepEqual(only(structured({ ...REQUIRED_MEMBERS, data: "I'm just a string" })).data, { kind: 'json', value: "I'm just a string" });
+    assert.deepEqual(only(structured({ ...REQUIRED_MEMBERS, data: "I'm just a string" })).data, { kind: 'json-text', text: JSON.stringify("I'm just a string") });
   });
 
   it('rejects a non-object body', () => {
@@ -301,7 +301,7 @@ describe('version 0.3', () => {
     const event = only(structured({ ...REQUIRED_MEMBERS, specversion: '0.3', schemaurl: 'https://x.example/s.json', data: { a: 1 } }));
 
     assert.deepEqual(event.attributes, { id: 'A-1', source: '/commerce', type: 'order.created.v1', dataschema: 'https://x.example/s.json' });
-    assert.deepEqual(event.data, { kind: 'json', value: { a: 1 } });
+    assert.deepEqual(event.data, { kind: 'json-text', text: JSON.stringify({ a: 1 }) });
   });
 
   it('turns base64 data into bytes', () => {
@@ -389,6 +389,6 @@ describe('events made by the cloudevents SDK', () => {
     const event = only(parseHttpEvents({ rawHeaders: [], contentType: String(message.headers['content-type']), body: Buffer.from(String(message.body)) }));
 
     assert.equal(event.attributes.time, '2024-05-01T10:00:00.000Z');
-    assert.deepEqual(event.data, { kind: 'json', value: { total: 12 } });
+    assert.deepEqual(event.data, { kind: 'json-text', text: JSON.stringify({ total: 12 }) });
   });
 });

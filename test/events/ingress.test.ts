@@ -79,6 +79,20 @@ describe('events ingress', () => {
       assert.deepEqual(stored.event.data, { kind: 'json', value: [1, 2] });
     });
 
+    it('stores JSON data verbatim', async () => {
+      const data = '{ "total": 1.50, "orderId": 12345678901234567890 }';
+      const headers = binaryHeaders();
+      const id = randomUUID();
+      const structured = `{"specversion":"1.0","id":"${id}","source":"/c","type":"order.created.v1","data": ${data}}`;
+
+      await h.send('/commerce/events', { client: commerce, headers, body: data });
+      await h.send('/commerce/events', { client: commerce, headers: { 'content-type': 'application/cloudevents+json' }, body: structured });
+
+      const messages = await h.storedMessages();
+      assert.ok(withId(messages, headers['ce-id']!)[0]?.body.endsWith(`,"data":${data}}`));
+      assert.ok(withId(messages, id)[0]?.body.endsWith(`,"data":${data}}`));
+    });
+
     it('stores XML and text bodies unchanged', async () => {
       const xml = '<?xml version="1.0"?>\n<order  id="42"><total>1.50</total></order>\n';
       const xmlHeaders = binaryHeaders({ 'content-type': 'application/xml' });
@@ -302,6 +316,15 @@ describe('events ingress', () => {
         traceparent: TRACEPARENT,
       });
       assert.deepEqual(stored[0]!.event.data, { kind: 'json', value: { orderCode: '42' } });
+    });
+
+    it('stores legacy data verbatim', async () => {
+      const eventId = randomUUID();
+      const body = `{"event-type":"order.created","event-type-version":"v1","event-id":"${eventId}","event-time":"2024-05-01T10:00:00Z","data":{"total": 1.50}}`;
+
+      assert.equal((await h.send('/commerce/v1/events', { client: commerce, body })).status, 200);
+
+      assert.ok(withId(await h.storedMessages(), eventId)[0]?.body.endsWith(',"data":{"total": 1.50}}'));
     });
 
     it('generates an event-id', async () => {

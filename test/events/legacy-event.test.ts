@@ -39,7 +39,7 @@ describe('parseLegacyEvent', () => {
       datacontenttype: 'application/json',
       eventtypeversion: 'v1',
     });
-    assert.deepEqual(event.data, { kind: 'json', value: { orderCode: '42' } });
+    assert.deepEqual(event.data, { kind: 'json-text', text: JSON.stringify({ orderCode: '42' }) });
   });
 
   it('generates an id when none is sent', () => {
@@ -59,9 +59,9 @@ describe('parseLegacyEvent', () => {
   });
 
   it('accepts string, number and array data', () => {
-    assert.deepEqual(parse({ ...VALID, data: 'text' }).event.data, { kind: 'json', value: 'text' });
-    assert.deepEqual(parse({ ...VALID, data: 0 }).event.data, { kind: 'json', value: 0 });
-    assert.deepEqual(parse({ ...VALID, data: [] }).event.data, { kind: 'json', value: [] });
+    assert.deepEqual(parse({ ...VALID, data: 'text' }).event.data, { kind: 'json-text', text: JSON.stringify('text') });
+    assert.deepEqual(parse({ ...VALID, data: 0 }).event.data, { kind: 'json-text', text: JSON.stringify(0) });
+    assert.deepEqual(parse({ ...VALID, data: [] }).event.data, { kind: 'json-text', text: JSON.stringify([]) });
   });
 
   for (const field of ['event-type', 'event-type-version', 'event-time', 'data']) {
