@@ -1,8 +1,8 @@
 /**
  * The event routes, served by a lean `node:http` handler instead of express because they are the hot
- * path: express routing and middleware cost too much throughput here (see docs/benchmarks.md). The
- * handler still uses the shared identity checks, error mapping, request ids and metrics. Every other
- * request goes to the express app given as `fallback`.
+ * path, where the CPU per request decides throughput (docs/benchmarks.md compares it with a bare
+ * server). The handler still uses the shared identity checks, error mapping, request ids and metrics.
+ * Every other request goes to the express app given as `fallback`.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
