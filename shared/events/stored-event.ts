@@ -11,7 +11,7 @@
  *
  * This module depends on node built-ins only, so any service can import it.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /** Media type of the stored message body (CloudEvents JSON format §3). */
 export const STORED_EVENT_CONTENT_TYPE = 'application/cloudevents+json';
@@ -73,7 +73,9 @@ const RESERVED_MEMBERS = new Set(['data', 'data_base64']);
  * text. `application` is the sender's subject token, `_platform` for in-platform events.
  */
 export function createStoredEventMessageId(application: string, source: string, id: string): string {
-  return createHash('sha256').update(`${application}\u0000${source}\u0000${id}`).digest('hex');
+  const text = `${application}\u0000${source}\u0000${id}`;
+  // `crypto.hash` (Node 20.12 and later) hashes about twice as fast as a `createHash` object.
+  return typeof crypto.hash === 'function' ? crypto.hash('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 /** Serialize an event into the stored message body. Throws when an attribute is named `data` or `data_base64`. */
