@@ -4,7 +4,8 @@
  * Both servers run as child processes on this machine, against one private `nats-server -js` with
  * a file store. Both get the same load: 1 KiB binary-mode CloudEvents over mTLS on 64 keep-alive
  * connections, each request with a fresh `ce-id`, for `BENCH_DURATION_S` seconds after a warm-up.
- * Each round measures both servers back to back and alternates their order, so drift hits both. Prints requests/s, p50 and p99
+ * Each round measures both servers back to back and alternates their order, so drift hits both,
+ * then loads both at once ("paired"), so that other work on the machine disturbs both alike. Prints requests/s, p50 and p99
  * latency and the ratio service/baseline for each payload kind.
  *
  * Usage: npm run bench  (BENCH_DURATION_S=5 BENCH_ROUNDS=5 BENCH_CONNECTIONS=64 by default;
@@ -39,7 +40,11 @@ const settings = {
 
 type Target = { name: 'baseline' | 'events'; url: string; pid: number };
 type Payload = { name: string; contentType: string; body: string };
+/** `sequential`: one server loaded at a time. `paired`: both loaded at once, 64 connections each. */
+type Mode = 'sequential' | 'paired';
+
 type Sample = {
+  mode: Mode;
   target: Target['name'];
   payload: string;
   round: number;
@@ -139,24 +144,37 @@ async function load(target: Target, payload: Payload, durationS: number, tls: { 
   });
 }
 
-async function measure(target: Target, payload: Payload, round: number, natsPid: number, tls: { cert: string; key: string; ca: string }): Promise<Sample> {
-  await load(target, payload, WARMUP_S, tls);
-  const [serverBefore, natsBefore] = [await cpuTimeUs(target.pid), await cpuTimeUs(natsPid)];
-  const result = await load(target, payload, settings.durationS, tls);
-  const [serverAfter, natsAfter] = [await cpuTimeUs(target.pid), await cpuTimeUs(natsPid)];
-  const answered = Math.max(1, result.requests.total);
-  return {
-    target: target.name,
-    payload: payload.name,
-    round,
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    serverCpuUs: (serverAfter - serverBefore) / answered,
-    natsCpuUs: (natsAfter - natsBefore) / answered,
-  };
+/**
+ * Load `targets` at the same time, after a warm-up, and return one sample each. With one target this
+ * is a plain run; with both, each server meets the same outside load at the same moment.
+ */
+async function measure(targets: Target[], payload: Payload, round: number, natsPid: number, tls: { cert: string; key: string; ca: string }): Promise<Sample[]> {
+  const mode: Mode = targets.length === 1 ? 'sequential' : 'paired';
+  await Promise.all(targets.map((target) => load(target, payload, WARMUP_S, tls)));
+  const serverBefore = await Promise.all(targets.map((target) => cpuTimeUs(target.pid)));
+  const natsBefore = await cpuTimeUs(natsPid);
+  const results = await Promise.all(targets.map((target) => load(target, payload, settings.durationS, tls)));
+  const serverAfter = await Promise.all(targets.map((target) => cpuTimeUs(target.pid)));
+  const natsAfter = await cpuTimeUs(natsPid);
+
+  return targets.map((target, index) => {
+    const result = results[index]!;
+    const answered = Math.max(1, result.requests.total);
+    return {
+      mode,
+      target: target.name,
+      payload: payload.name,
+      round,
+      requestsPerSecond: result.requests.average,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      serverCpuUs: (serverAfter[index]! - serverBefore[index]!) / answered,
+      // nats-server serves both targets in a paired run, so its time cannot be split between them.
+      natsCpuUs: mode === 'sequential' ? (natsAfter - natsBefore) / answered : Number.NaN,
+    };
+  });
 }
 
 function median(values: number[]): number {
@@ -167,26 +185,31 @@ function median(values: number[]): number {
 
 function report(samples: Sample[]): void {
   say('');
-  say(`target    payload        round  req/s     p50 ms  p99 ms  non-2xx  errors  server µs/req  nats µs/req`);
+  say(`mode        target    payload        round  req/s     p50 ms  p99 ms  non-2xx  errors  server µs/req  nats µs/req`);
   for (const s of samples) {
     say(
-      `${s.target.padEnd(9)} ${s.payload.padEnd(14)} ${String(s.round).padEnd(6)} ${s.requestsPerSecond.toFixed(0).padEnd(9)} ` +
+      `${s.mode.padEnd(11)} ${s.target.padEnd(9)} ${s.payload.padEnd(14)} ${String(s.round).padEnd(6)} ${s.requestsPerSecond.toFixed(0).padEnd(9)} ` +
         `${String(s.p50Ms).padEnd(7)} ${String(s.p99Ms).padEnd(7)} ${String(s.non2xx).padEnd(8)} ${String(s.errors).padEnd(7)} ` +
-        `${s.serverCpuUs.toFixed(0).padEnd(14)} ${s.natsCpuUs.toFixed(0)}`,
+        `${s.serverCpuUs.toFixed(0).padEnd(14)} ${Number.isNaN(s.natsCpuUs) ? '-' : s.natsCpuUs.toFixed(0)}`,
     );
   }
   say('');
-  for (const payload of PAYLOADS) {
-    const of = (target: Target['name']): Sample[] => samples.filter((s) => s.payload === payload.name && s.target === target);
-    const events = of('events');
-    const baseline = of('baseline');
-    // Each round measures both servers back to back, so a round's ratio is the least disturbed by other load.
-    const ratios = events.map((sample, index) => sample.requestsPerSecond / baseline[index]!.requestsPerSecond);
-    const describe = (runs: Sample[]): string =>
-      `${median(runs.map((s) => s.requestsPerSecond)).toFixed(0)} req/s, p50 ${median(runs.map((s) => s.p50Ms))} ms, ` +
-      `p99 ${median(runs.map((s) => s.p99Ms))} ms, ${median(runs.map((s) => s.serverCpuUs)).toFixed(0)} µs CPU/req`;
-    say(`${payload.name}: events ${describe(events)}; baseline ${describe(baseline)}`);
-    say(`${payload.name}: ratio events/baseline per round ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')}, median ${median(ratios).toFixed(2)}`);
+  for (const mode of ['sequential', 'paired'] as const) {
+    for (const payload of PAYLOADS) {
+      const of = (target: Target['name']): Sample[] => samples.filter((s) => s.mode === mode && s.payload === payload.name && s.target === target);
+      const events = of('events');
+      const baseline = of('baseline');
+      if (events.length === 0) {
+        continue;
+      }
+      // Each round measures both servers back to back or at once, so a round's ratio is the least disturbed by other load.
+      const ratios = events.map((sample, index) => sample.requestsPerSecond / baseline[index]!.requestsPerSecond);
+      const describe = (runs: Sample[]): string =>
+        `${median(runs.map((s) => s.requestsPerSecond)).toFixed(0)} req/s, p50 ${median(runs.map((s) => s.p50Ms))} ms, ` +
+        `p99 ${median(runs.map((s) => s.p99Ms))} ms, ${median(runs.map((s) => s.serverCpuUs)).toFixed(0)} µs CPU/req`;
+      say(`${mode} ${payload.name}: events ${describe(events)}; baseline ${describe(baseline)}`);
+      say(`${mode} ${payload.name}: ratio events/baseline per round ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')}, median ${median(ratios).toFixed(2)}`);
+    }
   }
 }
 
@@ -254,17 +277,21 @@ async function main(): Promise<void> {
     say(`${os.cpus().length} CPUs, node ${process.version}, ${settings.connections} connections, ${settings.durationS} s per run after ${WARMUP_S} s warm-up, ${settings.rounds} rounds`);
 
     const samples: Sample[] = [];
+    const record = (sample: Sample): void => {
+      say(
+        `${sample.mode} round ${sample.round} ${sample.payload} ${sample.target}: ${sample.requestsPerSecond.toFixed(0)} req/s, ` +
+          `p50 ${sample.p50Ms} ms, p99 ${sample.p99Ms} ms, server ${sample.serverCpuUs.toFixed(0)} µs/req`,
+      );
+      samples.push(sample);
+    };
     for (let round = 1; round <= settings.rounds; round++) {
       for (const payload of PAYLOADS) {
         const order = round % 2 === 1 ? targets : [...targets].reverse();
         for (const target of order) {
-          const sample = await measure(target, payload, round, nats.pid!, tls);
-          say(
-            `round ${round} ${payload.name} ${target.name}: ${sample.requestsPerSecond.toFixed(0)} req/s, p50 ${sample.p50Ms} ms, ` +
-              `p99 ${sample.p99Ms} ms, server ${sample.serverCpuUs.toFixed(0)} µs/req, nats ${sample.natsCpuUs.toFixed(0)} µs/req`,
-          );
-          samples.push(sample);
+          (await measure([target], payload, round, nats.pid!, tls)).forEach(record);
         }
+        // Both at once: outside load on this shared machine then hits both servers alike.
+        (await measure(order, payload, round, nats.pid!, tls)).forEach(record);
       }
     }
     report(samples);

@@ -92,16 +92,19 @@ export function encodeStoredEvent(event: StoredCloudEvent): Buffer {
   }
 
   const data = event.data;
-  if (data?.kind === 'binary') {
-    members.data_base64 = Buffer.from(data.bytes.buffer, data.bytes.byteOffset, data.bytes.byteLength).toString('base64');
-  } else if (data?.kind === 'json') {
+  if (data?.kind === 'json') {
     members.data = data.value;
   }
   const json = JSON.stringify(members);
 
-  // Splicing keeps already-serialized JSON data exactly as it arrived and saves a parse and a stringify.
+  // Splicing keeps already-serialized JSON data exactly as it arrived. Base64 needs no JSON escaping,
+  // and splicing it is several times faster than letting JSON.stringify scan a long string.
   if (data?.kind === 'json-text') {
     return Buffer.from(`${json.slice(0, -1)},"data":${data.text}}`, 'utf8');
+  }
+  if (data?.kind === 'binary') {
+    const base64 = Buffer.from(data.bytes.buffer, data.bytes.byteOffset, data.bytes.byteLength).toString('base64');
+    return Buffer.from(`${json.slice(0, -1)},"data_base64":"${base64}"}`, 'utf8');
   }
   return Buffer.from(json, 'utf8');
 }

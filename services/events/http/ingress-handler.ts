@@ -164,7 +164,9 @@ async function acceptCloudEvents(deps: IngressDependencies, req: IncomingMessage
   });
 
   await storeAll(deps.store, messages);
-  req.log!.debug({ events: messages.length, eventIds: messages.map((message) => message.eventId) }, 'events stored');
+  if (req.log!.isLevelEnabled('debug')) {
+    req.log!.debug({ events: messages.length, eventIds: messages.map((message) => message.eventId) }, 'events stored');
+  }
   res.writeHead(204);
   res.end();
 }
