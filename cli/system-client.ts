@@ -38,7 +38,7 @@ export function requestExternal(
           }
           const status = response.statusCode ?? 0;
           if (status < 200 || status > 299) {
-            reject(new CommandError(`${method} ${url} failed with ${status}: ${describeErrorBody(body)}`));
+            reject(new CommandError(`${method} ${redactToken(url)} failed with ${status}: ${describeErrorBody(body)}`));
             return;
           }
           resolve({ status, body, headers: response.headers });
@@ -46,9 +46,14 @@ export function requestExternal(
       },
     );
     request.on('timeout', () => request.destroy(new Error(`no response within ${SYSTEM_REQUEST_TIMEOUT_MS} ms`)));
-    request.on('error', (error) => reject(new CommandError(`${method} ${url} failed: ${error.message}`)));
+    request.on('error', (error) => reject(new CommandError(`${method} ${redactToken(url)} failed: ${error.message}`)));
     request.end(options.body);
   });
+}
+
+/** Hide one-time tokens in URLs shown in error messages. */
+export function redactToken(url: string): string {
+  return url.replace(/([?&]token=)[^&]+/, '$1…');
 }
 
 function describeErrorBody(body: unknown): string {

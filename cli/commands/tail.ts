@@ -27,7 +27,8 @@ export async function tail(args: string[], { config, output }: { config: CliConf
   process.once('SIGINT', () => void nc.close());
 
   const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-    filter_subjects: [tailSubject(values.app, values.type)],
+    // A single string becomes `filter_subject`, which nats-server 2.9 accepts; an array needs 2.10.
+    filter_subjects: tailSubject(values.app, values.type),
     deliver_policy: values.all === true ? DeliverPolicy.All : DeliverPolicy.New,
   });
   output.progress(`following ${tailSubject(values.app, values.type)} (Ctrl-C to stop)`);
