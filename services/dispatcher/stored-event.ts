@@ -1,8 +1,8 @@
 /**
- * Decoder of events as the events service stores them in JetStream: the NATS body is the CloudEvent
- * in structured JSON mode (CloudEvents JSON format 1.0). JSON data is in `data`, other data is in
- * `data_base64` with the exact bytes, and `datacontenttype` tells which.
+ * Adapter from the stored event format (`shared/events/stored-event.ts`, structured JSON in the NATS
+ * body) to what a binary-mode delivery needs: attribute strings for `ce-*` headers and the data bytes.
  */
+import { decodeStoredEvent as decodeStoredCloudEvent } from '../../shared/events/stored-event.ts';
 
 /** A decoded stored event, ready to be sent in binary mode. */
 export type StoredEvent = {
@@ -29,67 +29,41 @@ function isJsonContentType(contentType: string | undefined): boolean {
   return mediaType === 'application/json' || mediaType === 'text/json' || mediaType.endsWith('+json');
 }
 
-function toAttributeString(name: string, value: unknown): string {
-  if (typeof value === 'string') {
-    return value;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') {
-    return String(value);
-  }
-  throw new StoredEventError(`attribute '${name}' must be a string, number or boolean, got ${value === null ? 'null' : typeof value}`);
-}
-
-function toBody(event: Record<string, unknown>, contentType: string | undefined): Buffer | undefined {
-  if (typeof event.data_base64 === 'string') {
-    return Buffer.from(event.data_base64, 'base64');
-  }
-  if (!('data' in event) || event.data === undefined) {
-    return undefined;
-  }
+function toJsonBody(value: unknown, contentType: string | undefined): Buffer {
   // JSON format §3.1: a string `data` with a non-JSON content type carries the text itself.
-  if (typeof event.data === 'string' && !isJsonContentType(contentType)) {
-    return Buffer.from(event.data, 'utf8');
+  if (typeof value === 'string' && !isJsonContentType(contentType)) {
+    return Buffer.from(value, 'utf8');
   }
-  return Buffer.from(JSON.stringify(event.data), 'utf8');
+  return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
 /** Decode a stored event. Throws `StoredEventError` naming the problem when the body is not a valid CloudEvent. */
 export function decodeStoredEvent(bytes: Uint8Array): StoredEvent {
-  let parsed: unknown;
+  let decoded;
   try {
-    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    decoded = decodeStoredCloudEvent(bytes);
   } catch (error) {
-    throw new StoredEventError('stored event is not valid JSON', { cause: error });
+    throw new StoredEventError(error instanceof Error ? error.message : String(error), { cause: error });
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new StoredEventError('stored event must be a JSON object');
-  }
-  const event = parsed as Record<string, unknown>;
-  if (event.specversion !== '1.0') {
-    throw new StoredEventError(`stored event has specversion ${JSON.stringify(event.specversion)}, expected "1.0"`);
+
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(decoded.attributes)) {
+    attributes[name] = String(value);
   }
   for (const name of REQUIRED_ATTRIBUTES) {
-    if (typeof event[name] !== 'string' || event[name] === '') {
+    if (attributes[name] === undefined || attributes[name] === '') {
       throw new StoredEventError(`stored event has no '${name}' attribute`);
     }
   }
 
-  const attributes: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event)) {
-    if (name === 'data' || name === 'data_base64' || value === undefined || value === null) {
-      continue;
-    }
-    attributes[name] = toAttributeString(name, value);
+  const data = decoded.data;
+  const contentType = attributes.datacontenttype ?? (data?.kind === 'json' ? 'application/json' : undefined);
+  let body: Buffer | undefined;
+  if (data?.kind === 'binary') {
+    body = Buffer.from(data.bytes.buffer, data.bytes.byteOffset, data.bytes.byteLength);
+  } else if (data?.kind === 'json') {
+    body = toJsonBody(data.value, contentType);
   }
 
-  const hasJsonData = 'data' in event && event.data !== undefined && typeof event.data_base64 !== 'string';
-  const contentType = attributes.datacontenttype ?? (hasJsonData ? 'application/json' : undefined);
-  return {
-    id: attributes.id!,
-    type: attributes.type!,
-    source: attributes.source!,
-    attributes,
-    body: toBody(event, contentType),
-    contentType,
-  };
+  return { id: attributes.id!, type: attributes.type!, source: attributes.source!, attributes, body, contentType };
 }
