@@ -43,5 +43,23 @@ export function parseGatewayPath(url: string): GatewayPath {
   }
 
   const rest = serviceEnd === -1 ? '' : path.slice(serviceEnd);
+  assertNoDotSegments(rest);
   return { app, service, rest, query };
+}
+
+/** Percent-encoded forms of the dot, slash and backslash, which a target may decode before it resolves the path. */
+const ENCODED_PATH_CHARACTERS = /%2e|%2f|%5c/gi;
+
+/**
+ * Reject `.` and `..` path segments, also percent-encoded or behind an encoded slash, because a target
+ * that resolves them would serve a path outside the registered base with the injected credentials.
+ * Only these characters are decoded for the check; the path is still forwarded byte for byte.
+ */
+export function assertNoDotSegments(rest: string): void {
+  const decoded = rest.replace(ENCODED_PATH_CHARACTERS, (escape) => decodeURIComponent(escape));
+  for (const segment of decoded.split(/[/\\]/)) {
+    if (segment === '.' || segment === '..') {
+      throw new InputError(`request path must not contain '.' or '..' segments, got ${quoteValue(rest)}`);
+    }
+  }
 }

@@ -45,6 +45,20 @@ describe('parseGatewayPath', () => {
   });
 });
 
+describe('dot segments', () => {
+  it('rejects dot segments in any encoding', () => {
+    for (const url of ['/a/s/../x', '/a/s/x/..', '/a/s/./x', '/a/s/%2e%2e/x', '/a/s/%2E%2e/x', '/a/s/..%2fadmin', '/a/s/x%2F..%2Fy', '/a/s/..%5cx', '/a/s/..\\x']) {
+      assert.throws(() => parseGatewayPath(url), /must not contain '\.' or '\.\.' segments/, url);
+    }
+  });
+
+  it('keeps names that only contain dots', () => {
+    for (const url of ['/a/s/..x', '/a/s/x..y', '/a/s/v1.2/file.txt', '/a/s/%2e%2ex', "/a/s/Orders('1')"]) {
+      assert.equal(parseGatewayPath(url).rest, url.slice(4), url);
+    }
+  });
+});
+
 describe('resolveService', () => {
   const index = buildServiceIndex([record('shop', 'orders', '1'), record('shop', 'stock', '2'), record('shop', 'stock', '3'), record('shop', 'events', '4', false)]);
 
