@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../shared/errors/errors.ts';
 import { ADMIN_HELP, app, catalog, dlq, services, sub, token } from './commands/admin.ts';
 import { SYSTEM_HELP, pair, register, renew, send } from './commands/system.ts';
@@ -8,7 +9,7 @@ import { CommandError, ExitCode, UsageError } from './usage.ts';
 
 const HELP = `ferry: command line for Ferry, the event-driven application gateway
 
-Usage: ferry <command> [options]    (every command takes --help and --json)
+Usage: ferry <command> [options]    (every command takes --help and --json; ferry --version)
 
 ${ADMIN_HELP}
 ${TAIL_HELP}
@@ -18,6 +19,11 @@ ${SYSTEM_HELP}
 Exit status: 0 success, 1 failure, 2 wrong usage.
 Service URLs come from the same variables as the services (FERRY_REGISTRY_URL, FERRY_CONNECTOR_URL,
 FERRY_DISPATCHER_URL, NATS_URL); the defaults match npm start.`;
+
+async function readVersion(): Promise<string> {
+  const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `ferry ${manifest.version}`;
+}
 
 type Handler = (args: string[], context: { config: CliConfig; output: Output }) => Promise<void>;
 
@@ -35,10 +41,27 @@ const COMMANDS: Record<string, Handler> = {
   send: (args, { output }) => send(args, output),
 };
 
-/** Help text of one command: the lines of the overview that mention it. */
+/** Help text of one command: the overview lines that start with it, and their indented continuation lines. */
 function helpFor(command: string): string {
-  const lines = HELP.split('\n').filter((line) => line.trimStart().startsWith(`ferry ${command}`));
+  const lines: string[] = [];
+  let inCommand = false;
+  for (const line of HELP.split('\n')) {
+    const trimmed = line.trimStart();
+    if (trimmed.startsWith('ferry ')) {
+      inCommand = trimmed.startsWith(`ferry ${command}`);
+    } else if (trimmed === '' || line === trimmed) {
+      inCommand = false;
+    }
+    if (inCommand) {
+      lines.push(line);
+    }
+  }
   return lines.length > 0 ? `Usage:\n${lines.join('\n')}\n\nOptions for every command: --help, --json` : HELP;
+}
+
+/** Write a failure to stderr, as `{"error": …}` JSON when the command ran with `--json`. */
+function reportFailure(command: string, message: string, json: boolean): void {
+  process.stderr.write(json ? `${JSON.stringify({ command, error: message })}\n` : `ferry ${command}: ${message}\n`);
 }
 
 /** Run the command line and return the exit status. */
@@ -46,6 +69,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   const [command, ...args] = argv;
   const output = createOutput(args.includes('--json'));
 
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`${await readVersion()}\n`);
+    return ExitCode.Ok;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${HELP}\n`);
     return command === undefined ? ExitCode.Usage : ExitCode.Ok;
@@ -65,11 +92,14 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`ferry ${command}: ${error.message}\n${helpFor(command)}\n`);
+      reportFailure(command, error.message, output.json);
+      if (!output.json) {
+        process.stderr.write(`${helpFor(command)}\n`);
+      }
       return ExitCode.Usage;
     }
-    const message = error instanceof CommandError || error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
-    process.stderr.write(`ferry ${command}: ${message}\n`);
+    const message = error instanceof CommandError || error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    reportFailure(command, message, output.json);
     return ExitCode.Failure;
   }
 }

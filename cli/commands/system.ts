@@ -22,12 +22,23 @@ type InfoAnswer = { csrUrl?: unknown; api?: { infoUrl?: unknown }; certificate?:
 export async function pair(args: string[], output: Output): Promise<void> {
   const { values, positionals } = parseCommand(args, { dir: { type: 'string' }, ca: { type: 'string' }, force: { type: 'boolean' } });
   const pairingUrl = requirePositional(positionals, 0, 'pairing-url');
+  if (!URL.canParse(pairingUrl) || !pairingUrl.startsWith('https://')) {
+    throw new UsageError(`<pairing-url> must be the https:// URL that ferry token printed, got '${pairingUrl.slice(0, 80)}'`);
+  }
   const dir = requireOption(values.dir, 'dir');
   await assertWritable(dir, values.force === true);
   const ca = values.ca === undefined ? undefined : await readFile(values.ca, 'utf8');
 
   output.progress(`fetching the signing request info from ${new URL(pairingUrl).origin}`);
-  const info = (await requestExternal('GET', pairingUrl, { ca })).body as InfoAnswer;
+  const info = (
+    await requestExternal('GET', pairingUrl, { ca }).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      if (ca === undefined && /certificate/i.test(message)) {
+        throw new CommandError(`${message}. Pass --ca with the CA that signed Ferry's server certificate (locally certs/ca.pem).`);
+      }
+      throw error;
+    })
+  ).body as InfoAnswer;
   if (typeof info.csrUrl !== 'string' || typeof info.certificate?.subject !== 'string' || typeof info.api?.infoUrl !== 'string') {
     throw new CommandError('the pairing URL did not return csrUrl, api.infoUrl and certificate.subject');
   }
@@ -67,8 +78,10 @@ function tlsOf(pairing: Pairing): { key: string; cert: string; ca: string } {
 }
 
 /** Read a spec file: JSON or YAML become an object, anything else is rejected because inline specs must be JSON objects. */
-async function readSpecFile(file: string): Promise<unknown> {
-  const text = await readFile(file, 'utf8');
+async function readSpecFile(file: string, option: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8').catch((error: unknown) => {
+    throw new CommandError(`cannot read --${option} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  });
   try {
     return parseYaml(text) as unknown;
   } catch (error) {
@@ -125,7 +138,7 @@ export async function register(args: string[], output: Output): Promise<void> {
   const pairing = await loadPairing(dir);
 
   const api: Record<string, unknown> = { targetUrl };
-  if (values.spec !== undefined) api.spec = await readSpecFile(values.spec);
+  if (values.spec !== undefined) api.spec = await readSpecFile(values.spec, 'spec');
   if (values['spec-url'] !== undefined) api.specificationUrl = values['spec-url'];
   if (credentials) api.credentials = credentials;
 
@@ -136,7 +149,7 @@ export async function register(args: string[], output: Output): Promise<void> {
     api,
   };
   if (values.identifier !== undefined) service.identifier = values.identifier;
-  if (values.events !== undefined) service.events = { spec: await readSpecFile(values.events) };
+  if (values.events !== undefined) service.events = { spec: await readSpecFile(values.events, 'events') };
 
   output.progress(`registering ${name} with ${new URL(pairing.info.urls.metadataUrl).origin}`);
   const answer = await requestExternal('POST', pairing.info.urls.metadataUrl, tlsOf(pairing), {

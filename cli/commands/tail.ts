@@ -4,7 +4,10 @@ import { encodeEventType, parseEventSubject } from '../../shared/events/subject.
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX } from '../../shared/nats/names.ts';
 import type { CliConfig } from '../config.ts';
 import { toText, type Output } from '../output.ts';
-import { CommandError, parseCommand } from '../usage.ts';
+import { CommandError, UsageError, parseCommand } from '../usage.ts';
+
+/** Application names are DNS-1123 labels. */
+const APPLICATION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export const TAIL_HELP = `  ferry tail [--app A] [--type T] [--all]   print events live from JetStream, one line each
                                            (--all starts at the first stored event)`;
@@ -21,6 +24,9 @@ export function tailSubject(application: string | undefined, type: string | unde
 /** `ferry tail`: follow the events stream until Ctrl-C. */
 export async function tail(args: string[], { config, output }: { config: CliConfig; output: Output }): Promise<void> {
   const { values } = parseCommand(args, { app: { type: 'string' }, type: { type: 'string' }, all: { type: 'boolean' } });
+  if (values.app !== undefined && !APPLICATION_NAME.test(values.app)) {
+    throw new UsageError(`--app must be an application name (a DNS-1123 label), got '${values.app}'`);
+  }
   const nc = await connect({ servers: config.common.natsUrl, name: 'ferry-tail' }).catch((error: unknown) => {
     throw new CommandError(`cannot connect to NATS at ${config.common.natsUrl}: ${error instanceof Error ? error.message : String(error)}`);
   });
