@@ -81,11 +81,11 @@ export function createStoredEventMessageId(application: string, source: string, 
 /** Serialize an event into the stored message body. Throws when an attribute is named `data` or `data_base64`. */
 export function encodeStoredEvent(event: StoredCloudEvent): Buffer {
   const members: Record<string, unknown> = { specversion: STORED_SPEC_VERSION };
-  for (const [name, value] of Object.entries(event.attributes)) {
+  for (const name in event.attributes) {
     if (RESERVED_MEMBERS.has(name)) {
       throw new StoredEventFormatError(`attribute name '${name}' is reserved for the event data`);
     }
-    members[name] = value;
+    members[name] = event.attributes[name];
   }
   if (members.specversion !== STORED_SPEC_VERSION) {
     throw new StoredEventFormatError(`specversion must be '${STORED_SPEC_VERSION}', got '${String(members.specversion)}'`);

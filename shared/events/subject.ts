@@ -9,6 +9,9 @@ export const PLATFORM_SOURCE_TOKEN = '_platform';
 /** Characters kept as they are in a subject token. Everything else, including `~`, is escaped. */
 const SAFE_CHARACTER = /[A-Za-z0-9_-]/;
 
+/** A part made of safe characters only, which encodes to itself. Most event types consist of such parts. */
+const SAFE_TOKEN = /^[A-Za-z0-9_-]+$/;
+
 /**
  * Encode one dot-separated part of an event type as a NATS subject token. Unsafe characters become
  * `~XX` per UTF-8 byte (upper-case hex), and an empty part becomes a lone `~`. The mapping is
@@ -17,6 +20,9 @@ const SAFE_CHARACTER = /[A-Za-z0-9_-]/;
 export function encodeSubjectToken(part: string): string {
   if (part === '') {
     return '~';
+  }
+  if (SAFE_TOKEN.test(part)) {
+    return part;
   }
   let encoded = '';
   for (const char of part) {

@@ -79,13 +79,14 @@ function createPublishBatcher(): () => Promise<void> {
       resolve();
     }
   };
-  return () =>
-    new Promise((resolve) => {
-      if (waiting.length === 0) {
-        setImmediate(release);
-      }
-      waiting.push(resolve);
-    });
+  // Made once, so that waiting for a batch creates no function per event.
+  const enqueue = (resolve: () => void): void => {
+    if (waiting.length === 0) {
+      setImmediate(release);
+    }
+    waiting.push(resolve);
+  };
+  return () => new Promise(enqueue);
 }
 
 /** Create the JetStream event store. It fails fast with 503 while the NATS connection is down. */
