@@ -12,6 +12,7 @@
  * This module depends on node built-ins only, so any service can import it.
  */
 import * as crypto from 'node:crypto';
+import { rawMemberText, valueStart } from './json-spans.ts';
 
 /** Media type of the stored message body (CloudEvents JSON format §3). */
 export const STORED_EVENT_CONTENT_TYPE = 'application/cloudevents+json';
@@ -49,10 +50,13 @@ export type StoredCloudEvent = {
   readonly data?: CloudEventData;
 };
 
-/** A stored CloudEvent as read back. JSON data is parsed, so `json-text` never appears. */
+/**
+ * A stored CloudEvent as read back. JSON data comes both parsed (`value`) and as its stored text
+ * (`text`), which is the text the sender sent, so a delivery can pass it on byte for byte.
+ */
 export type DecodedCloudEvent = {
   readonly attributes: CloudEventAttributes;
-  readonly data?: Exclude<CloudEventData, { kind: 'json-text' }>;
+  readonly data?: { readonly kind: 'json'; readonly value: unknown; readonly text: string } | { readonly kind: 'binary'; readonly bytes: Uint8Array };
 };
 
 /** Raised by `decodeStoredEvent` when a message is not a stored event. */
@@ -111,9 +115,10 @@ export function encodeStoredEvent(event: StoredCloudEvent): Buffer {
 
 /** Parse a stored message body back into attributes and data. Throws `StoredEventFormatError` for anything else. */
 export function decodeStoredEvent(body: Uint8Array): DecodedCloudEvent {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new StoredEventFormatError('stored event is not valid JSON', { cause: error });
   }
@@ -141,7 +146,7 @@ export function decodeStoredEvent(body: Uint8Array): DecodedCloudEvent {
     return { attributes, data: { kind: 'binary', bytes: Buffer.from(members.data_base64, 'base64') } };
   }
   if (Object.hasOwn(members, 'data')) {
-    return { attributes, data: { kind: 'json', value: members.data } };
+    return { attributes, data: { kind: 'json', value: members.data, text: rawMemberText(text, valueStart(text), 'data')! } };
   }
   return { attributes };
 }

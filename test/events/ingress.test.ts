@@ -54,7 +54,7 @@ describe('events ingress', () => {
         ordercode: '42',
         datacontenttype: 'application/json',
       });
-      assert.deepEqual(stored.event.data, { kind: 'json', value: { orderCode: '42', total: 1.5 } });
+      assert.deepEqual(stored.event.data, { kind: 'json', value: { orderCode: '42', total: 1.5 }, text: '{"orderCode": "42", "total": 1.50}' });
     });
 
     it('serves /{app}/v2/events like /{app}/events', async () => {
@@ -76,7 +76,7 @@ describe('events ingress', () => {
       const [stored] = withId(await h.storedMessages(), id);
       assert.equal(stored?.subject, 'ferry.events.commerce.order.shipped.v1');
       assert.equal(stored.event.attributes.count, 3);
-      assert.deepEqual(stored.event.data, { kind: 'json', value: [1, 2] });
+      assert.deepEqual(stored.event.data, { kind: 'json', value: [1, 2], text: '[1,2]' });
     });
 
     it('stores JSON data verbatim', async () => {
@@ -315,7 +315,7 @@ describe('events ingress', () => {
         eventtypeversion: 'v1',
         traceparent: TRACEPARENT,
       });
-      assert.deepEqual(stored[0]!.event.data, { kind: 'json', value: { orderCode: '42' } });
+      assert.deepEqual(stored[0]!.event.data, { kind: 'json', value: { orderCode: '42' }, text: '{"orderCode":"42"}' });
     });
 
     it('stores legacy data verbatim', async () => {

@@ -12,7 +12,7 @@ import type { StoredCloudEvent } from '../../../shared/events/stored-event.ts';
 import { parseBinaryEvent, parseStructuredEvent, readSpecVersion } from './cloudevent.ts';
 import { HeaderValueError, decodeHeaderValue } from './header-value.ts';
 import { InvalidEventError, describeJsonType } from './invalid-event-error.ts';
-import { arrayElementStarts, rawMemberText, valueStart } from './json-spans.ts';
+import { arrayElementStarts, rawMemberText, valueStart } from '../../../shared/events/json-spans.ts';
 
 export const ContentMode = { Binary: 'binary', Structured: 'structured', Batch: 'batch' } as const;
 export type ContentMode = (typeof ContentMode)[keyof typeof ContentMode];

@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { StoredCloudEvent } from '../../../shared/events/stored-event.ts';
 import { InputError } from '../../../shared/errors/errors.ts';
 import { isCloudEventsString, isRfc3339Timestamp } from './attribute-rules.ts';
-import { rawMemberText, valueStart } from './json-spans.ts';
+import { rawMemberText, valueStart } from '../../../shared/events/json-spans.ts';
 
 /** Field names of the legacy body. */
 export const LegacyField = {

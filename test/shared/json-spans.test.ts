@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { arrayElementStarts, rawMemberText, valueStart } from '../../services/events/domain/json-spans.ts';
+import { arrayElementStarts, rawMemberText, valueStart } from '../../shared/events/json-spans.ts';
 
 function dataOf(text: string): string | undefined {
   return rawMemberText(text, valueStart(text), 'data');
