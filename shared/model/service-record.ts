@@ -60,9 +60,21 @@ export type ServiceRecord = {
   events?: {
     /** Object store name of the AsyncAPI spec, when one is stored. */
     specObject?: string;
+    /** Object store name of the event catalog derived from the AsyncAPI spec, `[{type, version, schema}]`. */
+    catalogObject?: string;
   };
+  /** Optional documentation metadata as the external system sent it (Kyma's `documentation`). */
+  documentation?: ServiceDocumentation;
   createdAt: string;
   updatedAt: string;
+};
+
+export type ServiceDocumentation = {
+  displayName: string;
+  description: string;
+  type: string;
+  tags?: string[];
+  docs?: { title: string; type: string; source: string }[];
 };
 
 /** KV key of a service record. */
