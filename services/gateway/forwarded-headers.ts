@@ -7,17 +7,20 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 /** Headers a caller may send to the gateway that are never passed to the target. */
 const CALLER_ONLY = new Set(['host', 'x-forwarded-client-cert', 'access-token']);
 
-/** Header names that `Connection` lists, which are hop-by-hop for this message only. */
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
-  const value = headers.connection;
-  if (value === undefined) {
-    return new Set();
+/**
+ * Header names that `Connection` lists, which are hop-by-hop for this message only. Returns
+ * undefined for the usual `keep-alive` and `close`, which name no other header.
+ */
+function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined {
+  const value = headers.connection?.toLowerCase();
+  if (value === undefined || value === 'keep-alive' || value === 'close') {
+    return undefined;
   }
-  return new Set(value.split(',').map((token) => token.trim().toLowerCase()));
+  return new Set(value.split(',').map((token) => token.trim()));
 }
 
-function isHopByHop(name: string, listed: Set<string>): boolean {
-  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed.has(name);
+function isHopByHop(name: string, listed: Set<string> | undefined): boolean {
+  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed?.has(name) === true;
 }
 
 /**

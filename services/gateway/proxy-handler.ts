@@ -1,5 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { EgressPolicyConfig } from '../../shared/config/common.ts';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { readBearerToken, type AdminTokenVerifier } from '../../shared/auth/admin-auth.ts';
 import { UpstreamError } from '../../shared/errors/errors.ts';
 import { toHttpFailure } from '../../shared/errors/http-handler.ts';
@@ -10,7 +9,6 @@ import type { CredentialInjector } from './credential-injector.ts';
 import { addMissingHeaders, toCallerResponseHeaders, toTargetRequestHeaders } from './forwarded-headers.ts';
 import { parseGatewayPath } from './gateway-path.ts';
 import type { PreparedTarget, ServiceDirectory } from './service-directory.ts';
-import { assertLiteralAddressAllowed } from './target-agents.ts';
 import { toOutboundFailure } from './target-errors.ts';
 import { readRequestBody, sendTargetRequest, streamRequestBody, type RequestBody } from './target-request.ts';
 import { buildTargetPath, rewriteLocation } from './target-url.ts';
@@ -25,7 +23,6 @@ export const TARGET_STATUS_HEADER = 'target-system-status';
 export type ProxyHandlerOptions = {
   directory: ServiceDirectory;
   credentials: CredentialInjector;
-  policy: EgressPolicyConfig;
   timeoutMs: number;
   retryBufferBytes: number;
   log: Logger;
@@ -42,7 +39,8 @@ type ProxyCall = {
   target: PreparedTarget;
   gatewayPrefix: string;
   targetPath: string;
-  abort: AbortController;
+  /** The request to the target in flight, destroyed when the caller disconnects. */
+  upstream: ClientRequest | undefined;
 };
 
 /**
@@ -73,12 +71,6 @@ async function proxy(options: ProxyHandlerOptions, req: IncomingMessage, res: Se
   const target = options.directory.resolve(path.app, path.service);
   const { api } = target.record;
 
-  const abort = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) {
-      abort.abort();
-    }
-  });
   const call: ProxyCall = {
     req,
     res,
@@ -86,8 +78,13 @@ async function proxy(options: ProxyHandlerOptions, req: IncomingMessage, res: Se
     target,
     gatewayPrefix: `/${path.app}/${path.service}`,
     targetPath: buildTargetPath(target.base, path.rest, path.query, api.requestParameters?.queryParameters),
-    abort,
+    upstream: undefined,
   };
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      call.upstream?.destroy();
+    }
+  });
 
   const baseHeaders = toTargetRequestHeaders(req.headers, options.verifyWorkload !== undefined);
   addMissingHeaders(baseHeaders, api.requestParameters?.headers);
@@ -122,7 +119,9 @@ function readAccessToken(req: IncomingMessage): string | undefined {
 async function send(options: ProxyHandlerOptions, call: ProxyCall, headers: OutgoingHttpHeaders, body: RequestBody): Promise<IncomingMessage> {
   const { target } = call;
   try {
-    assertLiteralAddressAllowed(target.base.url, options.policy);
+    if (target.egressDenial !== undefined) {
+      throw target.egressDenial;
+    }
     return await sendTargetRequest({
       url: target.base.url,
       path: call.targetPath,
@@ -131,7 +130,9 @@ async function send(options: ProxyHandlerOptions, call: ProxyCall, headers: Outg
       body,
       agent: target.agent,
       timeoutMs: options.timeoutMs,
-      signal: call.abort.signal,
+      onRequest: (request) => {
+        call.upstream = request;
+      },
     });
   } catch (error) {
     throw toOutboundFailure(error, `target ${target.base.url.origin}${target.base.basePath}`);

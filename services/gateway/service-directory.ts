@@ -8,7 +8,7 @@ import { KvCache } from '../../shared/nats/kv-cache.ts';
 import { KV_BUCKETS } from '../../shared/nats/names.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { buildServiceIndex, resolveService, type RoutableService, type ServiceIndex } from './service-index.ts';
-import { createTargetAgent } from './target-agents.ts';
+import { assertLiteralAddressAllowed, createTargetAgent } from './target-agents.ts';
 import { parseTargetBase, type TargetBase } from './target-url.ts';
 
 /** A routable service with everything a request needs, prepared once per stored revision. */
@@ -24,6 +24,8 @@ export type PreparedTarget = {
   csrfUrl: URL | undefined;
   /** Keep-alive agent carrying the service's CA bundle and client certificate. */
   agent: http.Agent;
+  /** Set when the target URL's host is an IP literal that the egress policy denies. */
+  egressDenial: Error | undefined;
 };
 
 /** Reject stored values that lack the fields routing depends on. */
@@ -123,6 +125,13 @@ export class ServiceDirectory {
       privateKey: credentials.certificateGen?.privateKey,
     });
 
+    let egressDenial: Error | undefined;
+    try {
+      assertLiteralAddressAllowed(base.url, this.policy);
+    } catch (error) {
+      egressDenial = error as Error;
+    }
+
     this.log.debug({ app: record.application, serviceId: record.id, credentialType: record.api.credentialType }, 'service target prepared');
     return {
       record,
@@ -132,6 +141,7 @@ export class ServiceDirectory {
       basicAuthorization: credentials.basic === undefined ? undefined : toBasicAuthorization(credentials.basic.username, credentials.basic.password),
       csrfUrl: csrfEndpoint === undefined ? undefined : new URL(csrfEndpoint),
       agent,
+      egressDenial,
     };
   }
 }

@@ -60,7 +60,6 @@ export async function startGatewayService(
   const proxy = createProxyHandler({
     directory,
     credentials,
-    policy,
     timeoutMs: config.timeoutMs,
     retryBufferBytes: config.retryBufferBytes,
     log,

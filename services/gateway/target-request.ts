@@ -77,7 +77,8 @@ export type TargetRequest = {
   body: RequestBody;
   agent: http.Agent;
   timeoutMs: number;
-  signal: AbortSignal;
+  /** Receives the outgoing request as soon as it exists, so the caller can destroy it when its client leaves. */
+  onRequest: (request: http.ClientRequest) => void;
 };
 
 /**
@@ -100,10 +101,10 @@ export function sendTargetRequest(options: TargetRequest): Promise<IncomingMessa
         headers: options.headers,
         agent: options.agent,
         timeout: options.timeoutMs,
-        signal: options.signal,
       },
       resolve,
     );
+    options.onRequest(request);
     request.on('timeout', () => request.destroy(new TargetTimeoutError(`${options.timeoutMs} ms`)));
     request.on('error', reject);
 
