@@ -38,7 +38,7 @@ const CONNECTIONS = Number(args.connections);
 const WARMUP_SECONDS = Number(args.warmup);
 const STATIC_TOKEN = 'bench-token';
 
-/** Upstream: answers a small JSON body when the request carries a bearer token. */
+/** Upstream that returns a small JSON body when the request carries a bearer token, and 401 otherwise. */
 const UPSTREAM_SOURCE = `
 const http = require('node:http');
 const { parentPort } = require('node:worker_threads');
@@ -106,7 +106,7 @@ function listenLocal(server: http.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
-/** The reference: a bare keep-alive proxy that adds a fixed bearer token and pipes both ways. */
+/** Start the reference: a bare keep-alive proxy that adds a fixed bearer token and pipes both ways. */
 function startBareProxy(upstreamPort: number): Promise<{ server: http.Server; port: Promise<number> }> {
   const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 64, noDelay: true });
   const server = http.createServer((req, res) => {
@@ -141,7 +141,7 @@ async function startTokenEndpoint(): Promise<{ server: http.Server; port: number
   return { server, port: await listenLocal(server) };
 }
 
-/** The round with the median request count. */
+/** Pick the round with the median request count. */
 function medianRound(list: LoadResult[]): LoadResult {
   return [...list].sort((a, b) => a.count - b.count)[Math.floor(list.length / 2)]!;
 }

@@ -43,11 +43,11 @@ export async function fetchCsrfToken(
   }
 
   if (response.status < 200 || response.status > 299) {
-    throw new UpstreamError(`CSRF token endpoint ${url.href} answered ${response.status}`);
+    throw new UpstreamError(`CSRF token endpoint ${url.href} returned status ${response.status}`);
   }
   const token = response.headers['x-csrf-token'];
   if (typeof token !== 'string' || token === '' || token.toLowerCase() === 'required') {
-    throw new UpstreamError(`CSRF token endpoint ${url.href} answered without an X-CSRF-Token header`);
+    throw new UpstreamError(`CSRF token endpoint ${url.href} returned no X-CSRF-Token header`);
   }
   return { token, cookies: toCookieHeader(response.headers['set-cookie']) };
 }

@@ -93,16 +93,16 @@ export async function requestClientCredentialsToken(oauth: OAuthCredentials, opt
   }
 
   if (response.status < 200 || response.status > 299) {
-    throw new UpstreamError(`OAuth token endpoint ${oauth.url} answered ${response.status}${describeErrorBody(response.body)}`);
+    throw new UpstreamError(`OAuth token endpoint ${oauth.url} returned status ${response.status}${describeErrorBody(response.body)}`);
   }
   let parsed: { access_token?: unknown; expires_in?: unknown };
   try {
     parsed = JSON.parse(response.body.toString('utf8')) as typeof parsed;
   } catch (error) {
-    throw new UpstreamError(`OAuth token endpoint ${oauth.url} answered with a body that is not JSON`, { cause: error });
+    throw new UpstreamError(`OAuth token endpoint ${oauth.url} returned a body that is not JSON`, { cause: error });
   }
   if (typeof parsed?.access_token !== 'string' || parsed.access_token === '') {
-    throw new UpstreamError(`OAuth token endpoint ${oauth.url} answered without an access_token`);
+    throw new UpstreamError(`OAuth token endpoint ${oauth.url} returned no access_token`);
   }
 
   const lifetimeMs = tokenLifetimeMs(readExpiresIn(parsed.expires_in), options.marginMs, options.ttlWithoutExpiryMs);

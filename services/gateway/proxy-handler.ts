@@ -151,7 +151,7 @@ function relayResponse(options: ProxyHandlerOptions, call: ProxyCall, response: 
   if (status >= 500) {
     response.resume();
     res.setHeader(TARGET_STATUS_HEADER, String(status));
-    const error = new UpstreamError(`target ${target.base.url.origin}${target.base.basePath} answered ${status}`);
+    const error = new UpstreamError(`target ${target.base.url.origin}${target.base.basePath} returned status ${status}`);
     writeFailure(res, toHttpFailure(error), error, options.log.child({ reqId: call.requestId }));
     return;
   }

@@ -33,6 +33,15 @@ export async function startGatewayService(
   options: { logDestination?: DestinationStream; installSignalHandlers?: boolean } = {},
 ): Promise<GatewayService> {
   const runtime = await startRuntime('gateway', config.common, options);
+  try {
+    return await startGateway(runtime, config);
+  } catch (error) {
+    await runtime.shutdown.stop();
+    throw error;
+  }
+}
+
+async function startGateway(runtime: ServiceRuntime, config: Readonly<GatewayConfig>): Promise<GatewayService> {
   const { log } = runtime;
   const policy = config.common.egress;
 

@@ -16,7 +16,7 @@ export type TargetTls = { caBundle?: string; certificate?: string; privateKey?: 
  * which Node connects to without a lookup.
  */
 export function createTargetAgent(protocol: string, policy: EgressPolicyConfig, tls: TargetTls = {}): http.Agent {
-  // `noDelay` turns off Nagle's algorithm, which otherwise holds small writes back until an ACK arrives.
+  // `noDelay` turns off Nagle's algorithm, which otherwise delays small writes until an ACK arrives.
   const common = { keepAlive: true, noDelay: true, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo' as const, lookup: createEgressLookup(policy) };
   if (protocol === 'http:') {
     return new http.Agent(common);

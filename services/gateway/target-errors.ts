@@ -14,7 +14,7 @@ const TLS_ERROR_CODES = new Set([
   'EPROTO',
 ]);
 
-/** A call that did not answer within the configured time. Mapped to 504. */
+/** A call that stayed silent for the configured time. Its message is that time, such as `1000 ms`. Mapped to 504. */
 export class TargetTimeoutError extends Error {
   override readonly name = 'TargetTimeoutError';
 }
@@ -51,7 +51,7 @@ export function toOutboundFailure(error: unknown, what: string): FerryError {
     return error;
   }
   if (error instanceof TargetTimeoutError) {
-    return new UpstreamTimeoutError(`${what} did not answer within ${error.message}`, { cause: error });
+    return new UpstreamTimeoutError(`${what} timed out after ${error.message} without a response`, { cause: error });
   }
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);

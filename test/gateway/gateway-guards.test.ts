@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import { issueAdminToken } from '../../shared/auth/issue-admin-token.ts';
+import { ConfigError } from '../../shared/errors/errors.ts';
+import { parseGatewayConfig } from '../../services/gateway/config.ts';
+import { startGatewayService } from '../../services/gateway/service.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import { createTestPki, type TestPki } from '../helpers/pki.ts';
 import { GatewayFixture } from './gateway-fixture.ts';
@@ -87,7 +91,7 @@ describe('gateway guards', () => {
       await gateway?.stop();
     });
 
-    it('refuses a loopback target without connecting', async () => {
+    it('rejects a loopback target unconnected', async () => {
       await gateway.addService({ app: 'denied', name: 'loopback', targetUrl: `${upstream.origin}/open` });
       const connectionsBefore = upstream.connections;
 
@@ -107,7 +111,7 @@ describe('gateway guards', () => {
       assert.equal(upstream.connections, connectionsBefore);
     });
 
-    it('refuses a loopback token URL without connecting', async () => {
+    it('rejects a loopback token URL unconnected', async () => {
       await gateway.addService({
         app: 'denied',
         name: 'token',
@@ -120,6 +124,17 @@ describe('gateway guards', () => {
       assert.equal(response.status, 502);
       assert.match((response.json() as ErrorBody).error, /^OAuth token request to .* failed: egress policy denies 127\.0\.0\.1/);
       assert.equal(upstream.connections, connectionsBefore);
+    });
+  });
+
+  describe('startup', () => {
+    it('rejects an invalid credentials key', async () => {
+      const config = parseGatewayConfig({ NATS_URL: nats.url, FERRY_GATEWAY_INTERNAL_PORT: '0', FERRY_CREDENTIALS_KEYS: 'test:not-32-bytes' });
+      await assert.rejects(startGatewayService(config, { installSignalHandlers: false, logDestination: new Writable({ write: (_c, _e, done) => done() }) }), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /FERRY_CREDENTIALS_KEYS has an invalid credentials key entry/);
+        return true;
+      });
     });
   });
 

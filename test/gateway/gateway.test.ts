@@ -77,7 +77,8 @@ describe('gateway', () => {
       const response = await gateway.call('/twins/stock-api/echo');
       assert.equal(errorOf(response).code, 400);
       assert.match(errorOf(response).error, /shared by services/);
-      assert.ok(errorOf(response).error.includes(first.id) && errorOf(response).error.includes(second.id));
+      assert.ok(errorOf(response).error.includes(first.id));
+      assert.ok(errorOf(response).error.includes(second.id));
     });
 
     it('answers 400 for a service without an API', async () => {
@@ -253,7 +254,7 @@ describe('gateway', () => {
       const response = await gateway.call('/oa/wrong-secret/echo');
       assert.equal(response.status, 502);
       assert.equal(errorOf(response).code, 502);
-      assert.match(errorOf(response).error, /OAuth token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth\/token answered 401/);
+      assert.match(errorOf(response).error, /OAuth token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth\/token returned status 401/);
     });
 
     it('answers 502 when the token endpoint is down', async () => {
@@ -277,6 +278,21 @@ describe('gateway', () => {
       assert.equal(response.status, 200);
       assert.equal(echoOf(response).body, 'order=42');
       assert.equal(upstream.tokenCalls.get('shop'), callsBefore + 1);
+    });
+
+    it('retries a 401 exactly once', async () => {
+      await gateway.addService({
+        app: 'oa',
+        name: 'always-401',
+        targetUrl: `${upstream.origin}/basic`,
+        credentials: { oauth: { url: `${upstream.origin}/oauth/token`, clientId: 'shop', clientSecret: 's3:cr+t% x' } },
+      });
+      const hitsBefore = upstream.hits.get('/basic/echo/once') ?? 0;
+
+      const response = await gateway.call('/oa/always-401/echo/once', { method: 'PUT', body: 'x' });
+      assert.equal(response.status, 401);
+      assert.deepEqual(response.json(), { error: 'basic credentials required' });
+      assert.equal(upstream.hits.get('/basic/echo/once'), hitsBefore + 2);
     });
 
     it('does not retry a body above the buffer', async () => {
@@ -356,7 +372,7 @@ describe('gateway', () => {
       });
       const response = await gateway.call('/ba/csrf-broken/echo');
       assert.equal(response.status, 502);
-      assert.match(errorOf(response).error, /CSRF token endpoint http:\/\/127\.0\.0\.1:\d+\/csrf\/token answered 401/);
+      assert.match(errorOf(response).error, /CSRF token endpoint http:\/\/127\.0\.0\.1:\d+\/csrf\/token returned status 401/);
     });
   });
 
@@ -372,7 +388,7 @@ describe('gateway', () => {
         assert.equal(response.status, 502);
         assert.equal(response.headers['target-system-status'], String(status));
         assert.equal(errorOf(response).code, 502);
-        assert.match(errorOf(response).error, new RegExp(`answered ${status}`));
+        assert.match(errorOf(response).error, new RegExp(`returned status ${status}$`));
       }
     });
 
@@ -389,7 +405,7 @@ describe('gateway', () => {
       const startedAt = Date.now();
       const response = await gateway.call('/rs/open/slow?ms=5000');
       assert.equal(response.status, 504);
-      assert.match(errorOf(response).error, /did not answer within 1000 ms/);
+      assert.match(errorOf(response).error, /timed out after 1000 ms without a response/);
       assert.ok(Date.now() - startedAt < 4000);
     });
 
@@ -397,6 +413,12 @@ describe('gateway', () => {
       const response = await gateway.call('/rs/refused/x');
       assert.equal(response.status, 502);
       assert.equal(errorOf(response).error, 'target http://127.0.0.1:1/api failed: connection refused');
+    });
+
+    it('answers 502 for a reset connection', async () => {
+      const response = await gateway.call('/rs/open/reset');
+      assert.equal(response.status, 502);
+      assert.match(errorOf(response).error, /^target http:\/\/127\.0\.0\.1:\d+\/open failed: connection reset$/);
     });
 
     it('rewrites redirects into the target', async () => {
@@ -430,14 +452,14 @@ describe('gateway', () => {
   });
 
   describe('egress', () => {
-    it('refuses a metadata address target', async () => {
+    it('rejects a metadata address target', async () => {
       await gateway.addService({ app: 'eg', name: 'metadata', targetUrl: 'http://169.254.169.254/latest/meta-data' });
       const response = await gateway.call('/eg/metadata/iam');
       assert.equal(response.status, 502);
       assert.equal(errorOf(response).error, 'target http://169.254.169.254/latest/meta-data failed: egress policy denies 169.254.169.254: 169.254.169.254 is a cloud metadata address');
     });
 
-    it('refuses a metadata address token URL', async () => {
+    it('rejects a metadata address token URL', async () => {
       await gateway.addService({
         app: 'eg',
         name: 'metadata-token',

@@ -47,13 +47,15 @@ function readFormEncodedBasic(header: string | undefined): { id: string; secret:
  * - `/oauth/...` requires a valid bearer token, `/basic/...` Basic credentials;
  * - `/csrf/token` hands out a CSRF token and session cookie, and `/csrf/...` requires both;
  * - `/open/...` has no guard.
- * The rest of the path picks the behaviour: `echo`, `slow?ms=N`, `status/N`, `redirect/...`.
+ * The rest of the path picks the behaviour: `echo`, `slow?ms=N`, `status/N`, `redirect/...`, `reset`.
  */
 export class MockUpstream {
   readonly tokenCalls = new Map<string, number>();
   lastTokenRequest: { url: string; headers: http.IncomingHttpHeaders; form: URLSearchParams } | undefined;
   csrfFetches = 0;
   connections = 0;
+  /** Requests by path, counted before any guard. */
+  readonly hits = new Map<string, number>();
   private readonly clients = new Map<string, OAuthClient>();
   private readonly tokens = new Map<string, number>();
   private csrfToken = randomBytes(8).toString('hex');
@@ -105,6 +107,7 @@ export class MockUpstream {
     const path = url.split('?', 1)[0]!;
     const guard = path.split('/')[1];
     const rest = path.slice(guard === undefined ? 0 : guard.length + 1);
+    this.hits.set(path, (this.hits.get(path) ?? 0) + 1);
 
     if (path === '/oauth/token') {
       await this.issueToken(req, res);
@@ -176,11 +179,15 @@ export class MockUpstream {
   }
 }
 
-/** The behaviours behind every guard, picked by the path after the guard segment. */
+/** Respond with the behaviour that the path after the guard segment selects. */
 async function respond(req: IncomingMessage, res: ServerResponse, rest: string, url: string, origin: string): Promise<void> {
   const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
   const body = await readBody(req);
 
+  if (rest === '/reset') {
+    req.socket.destroy();
+    return;
+  }
   if (rest.startsWith('/slow')) {
     const delayMs = Number(query.get('ms') ?? '5000');
     const timer = setTimeout(() => sendJson(res, 200, { slept: delayMs }), delayMs);
@@ -215,7 +222,7 @@ async function respond(req: IncomingMessage, res: ServerResponse, rest: string, 
   sendJson(res, 404, { error: `mock has no route ${rest}` });
 }
 
-/** An HTTPS upstream that requires a client certificate issued by its own CA, for mTLS targets. */
+/** Start an HTTPS upstream that requires a client certificate issued by its own CA, for mTLS targets. */
 export async function startMtlsUpstream(pki: TestPki): Promise<{ origin: string; stop(): Promise<void> }> {
   const server = https.createServer(
     { cert: pki.server.certificatePem, key: pki.server.privateKeyPem, ca: pki.ca.certificatePem, requestCert: true, rejectUnauthorized: true },

@@ -206,7 +206,7 @@ describe('toOutboundFailure', () => {
     [Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), UpstreamError, 'target x failed: TLS handshake failed (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)'],
     [Object.assign(new Error('alert'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }), UpstreamError, 'target x failed: TLS handshake failed (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: alert)'],
     [new EgressDeniedError('egress policy denies 10.0.0.1'), UpstreamError, 'target x failed: egress policy denies 10.0.0.1'],
-    [new TargetTimeoutError('10 ms'), UpstreamTimeoutError, 'target x did not answer within 10 ms'],
+    [new TargetTimeoutError('10 ms'), UpstreamTimeoutError, 'target x timed out after 10 ms without a response'],
   ];
 
   for (const [error, type, message] of table) {
