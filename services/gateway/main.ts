@@ -1,12 +1,7 @@
 import { runMain } from '../../shared/service/main.ts';
-import { createServiceApp, finishServiceApp, serveInternal, startRuntime } from '../../shared/service/runtime.ts';
 import { parseGatewayConfig } from './config.ts';
+import { startGatewayService } from './service.ts';
 
 runMain('gateway', async () => {
-  const config = parseGatewayConfig(process.env);
-  const runtime = await startRuntime('gateway', config.common);
-
-  const app = createServiceApp(runtime, { health: true });
-  finishServiceApp(runtime, app);
-  await serveInternal(runtime, app, config.common.ports.gateway.internal);
+  await startGatewayService(parseGatewayConfig(process.env));
 });
