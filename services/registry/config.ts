@@ -5,6 +5,9 @@ import { DAY_MS } from '../../shared/pki/certificates.ts';
 /** Time limit of one spec fetch, from connect to the last byte, in milliseconds. */
 export const DEFAULT_SPEC_FETCH_TIMEOUT_MS = 20_000;
 
+/** Time limit of parsing one fetched YAML spec on its worker thread, in milliseconds. */
+export const DEFAULT_SPEC_PARSE_TIMEOUT_MS = 30_000;
+
 /** Largest spec that the registry fetches from a URL, in bytes (10 MiB). */
 export const DEFAULT_SPEC_MAX_BYTES = 10 * 1024 * 1024;
 
@@ -20,6 +23,7 @@ export const DEFAULT_GENERATED_CERT_VALIDITY_MS = 365 * DAY_MS;
 export type RegistryConfig = {
   common: Readonly<CommonConfig>;
   specFetchTimeoutMs: number;
+  specParseTimeoutMs: number;
   specMaxBytes: number;
   metadataBodyLimitBytes: number;
   applicationBodyLimitBytes: number;
@@ -31,6 +35,7 @@ export function parseRegistryConfig(env: Env): Readonly<RegistryConfig> {
   return deepFreeze({
     common: parseCommonConfig(env),
     specFetchTimeoutMs: readInteger(env, 'FERRY_SPEC_FETCH_TIMEOUT_MS', DEFAULT_SPEC_FETCH_TIMEOUT_MS, { min: 100 }),
+    specParseTimeoutMs: readInteger(env, 'FERRY_SPEC_PARSE_TIMEOUT_MS', DEFAULT_SPEC_PARSE_TIMEOUT_MS, { min: 100 }),
     specMaxBytes: readInteger(env, 'FERRY_SPEC_MAX_BYTES', DEFAULT_SPEC_MAX_BYTES, { min: 1024 }),
     metadataBodyLimitBytes: readInteger(env, 'FERRY_METADATA_BODY_LIMIT_BYTES', DEFAULT_METADATA_BODY_LIMIT_BYTES, { min: 1024 }),
     applicationBodyLimitBytes: readInteger(env, 'FERRY_APPLICATION_BODY_LIMIT_BYTES', DEFAULT_APPLICATION_BODY_LIMIT_BYTES, {

@@ -46,7 +46,11 @@ async function createRegistries(runtime: ServiceRuntime, config: Readonly<Regist
     services: new ServiceStore(resources.kv.services),
     reservations: await openNameReservations(resources.js, common.stream.replicas),
     specs: new SpecStore(resources.specs, log),
-    fetcher: new SpecFetcher(new EgressHttpClient(common.egress), { timeoutMs: config.specFetchTimeoutMs, maxBytes: config.specMaxBytes }),
+    fetcher: new SpecFetcher(new EgressHttpClient(common.egress), {
+      timeoutMs: config.specFetchTimeoutMs,
+      maxBytes: config.specMaxBytes,
+      parseTimeoutMs: config.specParseTimeoutMs,
+    }),
     cipher: await CredentialsCipher.load(common.credentialsKeys, common.credentialsKeyFile),
     certificates: await ClientCertificateIssuer.load(common.caCertFile, common.caKeyFile, config.generatedCertValidityMs),
     validators,

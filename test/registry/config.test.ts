@@ -6,6 +6,7 @@ import {
   DEFAULT_METADATA_BODY_LIMIT_BYTES,
   DEFAULT_SPEC_FETCH_TIMEOUT_MS,
   DEFAULT_SPEC_MAX_BYTES,
+  DEFAULT_SPEC_PARSE_TIMEOUT_MS,
   parseRegistryConfig,
 } from '../../services/registry/config.ts';
 import { ConfigError } from '../../shared/errors/errors.ts';
@@ -15,6 +16,7 @@ describe('registry config', () => {
     const config = parseRegistryConfig({});
     assert.equal(config.specFetchTimeoutMs, DEFAULT_SPEC_FETCH_TIMEOUT_MS);
     assert.equal(config.specFetchTimeoutMs, 20_000);
+    assert.equal(config.specParseTimeoutMs, DEFAULT_SPEC_PARSE_TIMEOUT_MS);
     assert.equal(config.specMaxBytes, DEFAULT_SPEC_MAX_BYTES);
     assert.equal(config.specMaxBytes, 10 * 1024 * 1024);
     assert.equal(config.metadataBodyLimitBytes, DEFAULT_METADATA_BODY_LIMIT_BYTES);
@@ -36,6 +38,7 @@ describe('registry config', () => {
       ['FERRY_SPEC_FETCH_TIMEOUT_MS', 'soon'],
       ['FERRY_SPEC_FETCH_TIMEOUT_MS', '0'],
       ['FERRY_SPEC_MAX_BYTES', '-1'],
+      ['FERRY_SPEC_PARSE_TIMEOUT_MS', '50'],
       ['FERRY_METADATA_BODY_LIMIT_BYTES', '1.5'],
       ['FERRY_APPLICATION_BODY_LIMIT_BYTES', '10'],
       ['FERRY_GENERATED_CERT_VALIDITY_MS', 'x'],

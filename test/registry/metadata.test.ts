@@ -303,6 +303,7 @@ describe('registry metadata API', () => {
       assert.equal(record?.api?.credentials?.kid, 'test');
       assert.equal(JSON.stringify(record).includes('client-secret-1'), false);
       assert.equal(JSON.stringify(record).includes('client-id-1'), false);
+      assert.equal(harness.logs.lines.some((line) => line.includes('client-secret-1')), false);
     });
 
     it('keeps stored secrets when the mask is sent back', async () => {

@@ -1,13 +1,21 @@
 import { UpstreamError } from '../../../shared/errors/errors.ts';
 import type { RequestParameters } from '../../../shared/model/service-record.ts';
 import type { ApiInput, SpecificationCredentialsInput } from '../domain/service-input.ts';
-import { parseSpecText, type ParsedSpec } from '../domain/spec-format.ts';
+import { detectSpecSyntax, parseSpecText, toParsedSpec, type ParsedSpec } from '../domain/spec-format.ts';
 import type { EgressHttpClient } from './http-fetch.ts';
+import { parseYamlOffThread } from './yaml-worker.ts';
 
 /** Largest OAuth token response the fetcher reads, in bytes. */
 const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 
-export type SpecFetchLimits = { timeoutMs: number; maxBytes: number };
+export type SpecFetchLimits = {
+  /** Limit of each HTTP exchange, in milliseconds. */
+  timeoutMs: number;
+  /** Largest response body, in bytes. */
+  maxBytes: number;
+  /** Limit of parsing a YAML spec, in milliseconds. */
+  parseTimeoutMs: number;
+};
 
 /** True when `apiType` names OData, whose spec sits at `<targetUrl>/$metadata`. */
 export function isODataApi(api: ApiInput): boolean {
@@ -66,11 +74,21 @@ export class SpecFetcher {
       throw new UpstreamError(`cannot fetch the spec from ${source}: expected status 200, got ${result.status}`);
     }
 
-    const parsed = parseSpecText(result.body.toString('utf8'));
+    const parsed = await this.parse(result.body.toString('utf8'));
     if (typeof parsed === 'string') {
       throw new UpstreamError(`the spec fetched from ${source} is invalid: ${parsed}`);
     }
     return parsed;
+  }
+
+  /** Parse the fetched text. YAML goes to a worker thread, JSON and XML are parsed here. */
+  private async parse(text: string): Promise<ParsedSpec | string> {
+    if (detectSpecSyntax(text) !== 'yaml') {
+      return parseSpecText(text);
+    }
+
+    const result = await parseYamlOffThread(text, this.limits.parseTimeoutMs);
+    return result.ok ? toParsedSpec(result.document) : result.reason;
   }
 
   private async authorize(credentials: SpecificationCredentialsInput | undefined, source: string): Promise<string | undefined> {

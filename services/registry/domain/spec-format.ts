@@ -17,7 +17,6 @@ export type ParsedSpec =
   | { format: Exclude<SpecFormat, typeof SpecFormat.ODataEdmx>; document: Record<string, unknown> }
   | { format: typeof SpecFormat.ODataEdmx; text: string };
 
-/** Maximum YAML aliases in one document, which bounds "billion laughs" expansion. */
 const MAX_YAML_ALIASES = 100;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -51,24 +50,45 @@ export function isAsyncApiFormat(format: SpecFormat): format is typeof SpecForma
   return format === SpecFormat.AsyncApi1 || format === SpecFormat.AsyncApi2;
 }
 
+/** Maximum YAML aliases in one document, which bounds "billion laughs" expansion. */
+export const YAML_PARSE_OPTIONS = Object.freeze({ maxAliasCount: MAX_YAML_ALIASES });
+
+/** Syntax of a spec text, told from its first character: `<` is XML, `{` is JSON, anything else YAML. */
+export function detectSpecSyntax(text: string): 'xml' | 'json' | 'yaml' {
+  const trimmed = text.replace(/^\uFEFF/, '').trimStart();
+  if (trimmed.startsWith('<')) {
+    return 'xml';
+  }
+  return trimmed.startsWith('{') ? 'json' : 'yaml';
+}
+
+/** Describe a JSON or YAML parse failure for a spec, with the first line of the parser's message. */
+export function describeParseFailure(message: string): string {
+  return `the document is neither valid JSON nor valid YAML (${message.split('\n')[0]})`;
+}
+
 /**
  * Parse a spec fetched from a URL: OData EDMX as XML, otherwise JSON or YAML. Returns the reason as
- * a string when the text is no spec the registry recognizes.
+ * a string when the text is no spec the registry recognizes. YAML is parsed on the calling thread.
  */
 export function parseSpecText(text: string): ParsedSpec | string {
-  const trimmed = text.replace(/^\uFEFF/, '').trimStart();
-
-  if (trimmed.startsWith('<')) {
-    return /<(\w+:)?Edmx[\s>]/.test(trimmed) ? { format: SpecFormat.ODataEdmx, text } : 'the XML document is not an OData EDMX document';
+  const syntax = detectSpecSyntax(text);
+  if (syntax === 'xml') {
+    return /<(\w+:)?Edmx[\s>]/.test(text) ? { format: SpecFormat.ODataEdmx, text } : 'the XML document is not an OData EDMX document';
   }
 
   let document: unknown;
   try {
-    document = trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(trimmed, { maxAliasCount: MAX_YAML_ALIASES });
+    const trimmed = text.replace(/^\uFEFF/, '');
+    document = syntax === 'json' ? JSON.parse(trimmed) : parseYaml(trimmed, YAML_PARSE_OPTIONS);
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n')[0] : 'parse error';
-    return `the document is neither valid JSON nor valid YAML (${detail})`;
+    return describeParseFailure(error instanceof Error ? error.message : 'parse error');
   }
+  return toParsedSpec(document);
+}
+
+/** Check a parsed JSON or YAML spec: an object of a known format, nested at most `MAX_JSON_DEPTH` levels. */
+export function toParsedSpec(document: unknown): ParsedSpec | string {
   if (!isObject(document)) {
     return 'the document is not a JSON or YAML object';
   }
