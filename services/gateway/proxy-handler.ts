@@ -94,6 +94,7 @@ async function proxy(options: ProxyHandlerOptions, req: IncomingMessage, res: Se
 
   let headers = { ...baseHeaders };
   const applied = await options.credentials.apply(target, headers, accessToken);
+  // Only cached tokens can go stale, so a request without an OAuth or CSRF token is never retried.
   const retryable = applied.oauthToken !== undefined || applied.csrf !== undefined;
   const body = retryable ? await readRequestBody(req, options.retryBufferBytes) : streamRequestBody(req);
 
