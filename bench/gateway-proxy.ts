@@ -4,14 +4,17 @@
  * express + http-proxy-middleware and a plain http-proxy-middleware instance on node:http with the
  * same header injection, for comparison.
  *
- *   node --import tsx bench/gateway-proxy.ts [--seconds 5] [--connections 64]
+ *   node --import tsx bench/gateway-proxy.ts [--seconds 3] [--rounds 3] [--connections 64] [--only gateway,bare]
  *
  * The upstream and the load generator run in worker threads, the proxies in the main thread, so on
- * a two-core machine the proxies compete with them for CPU. Compare ratios, not absolute numbers.
+ * a two-core machine the proxies compete with them for CPU. Rounds interleave the variants and the
+ * median round is reported. Compare ratios, not absolute numbers. "busy µs/req" is the main event
+ * loop's active time per request, which depends less on other processes than requests/s does.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import express from 'express';
@@ -84,7 +87,14 @@ Promise.all(Array.from({ length: connections }, loop)).then(() => {
 });
 `;
 
-type LoadResult = { count: number; errors: number; p50: number; p99: number };
+type LoadResult = {
+  count: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  /** Main-thread event loop busy time per request, in microseconds: the proxy's own cost. */
+  busyMicros?: number;
+};
 
 function startWorker<T>(source: string, workerData?: unknown): { worker: Worker; first: Promise<T> } {
   const worker = new Worker(source, { eval: true, workerData });
@@ -97,9 +107,11 @@ function startWorker<T>(source: string, workerData?: unknown): { worker: Worker;
 
 async function runLoad(port: number, path: string, seconds: number, connections: number): Promise<LoadResult> {
   const { worker, first } = startWorker<LoadResult>(LOADGEN_SOURCE, { port, path, connections, durationMs: seconds * 1000 });
+  const before = performance.eventLoopUtilization();
   const result = await first;
+  const busy = performance.eventLoopUtilization(before);
   await worker.terminate();
-  return result;
+  return { ...result, busyMicros: (busy.active * 1000) / Math.max(result.count, 1) };
 }
 
 function listenLocal(server: http.Server): Promise<number> {
@@ -219,12 +231,12 @@ async function main(): Promise<void> {
   const direct = results.get('upstream direct') ?? missing;
   const bareResult = results.get('bare node:http proxy') ?? missing;
   console.log(`\n${CONNECTIONS} connections, median of ${ROUNDS} rounds of ${SECONDS} s, GET with a bearer token injected, Node ${process.version}\n`);
-  console.log('variant                 req/s     p50 ms  p99 ms  +p50 ms +p99 ms  vs bare');
+  console.log('variant                 req/s     p50 ms  p99 ms  +p50 ms +p99 ms  vs bare  busy µs/req');
   for (const [name, result] of results) {
     const rps = result.count / SECONDS;
     const ratio = rps / (bareResult.count / SECONDS);
     console.log(
-      `${name.padEnd(22)} ${rps.toFixed(0).padStart(7)}  ${format(result.p50)} ${format(result.p99)} ${format(result.p50 - direct.p50)} ${format(result.p99 - direct.p99)}  ${ratio.toFixed(2)}x${result.errors > 0 ? `  (${result.errors} errors)` : ''}`,
+      `${name.padEnd(22)} ${rps.toFixed(0).padStart(7)}  ${format(result.p50)} ${format(result.p99)} ${format(result.p50 - direct.p50)} ${format(result.p99 - direct.p99)}  ${ratio.toFixed(2)}x  ${(result.busyMicros ?? 0).toFixed(0).padStart(8)}${result.errors > 0 ? `  (${result.errors} errors)` : ''}`,
     );
   }
 

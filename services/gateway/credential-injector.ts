@@ -94,6 +94,8 @@ export class CredentialInjector {
     return this.csrfTokens.get(target.key, async () => {
       const token = await fetchCsrfToken(url, authorization, { agent: target.agent, policy: this.options.policy, timeoutMs: this.options.timeoutMs });
       this.options.log.debug({ app: target.record.application, serviceId: target.record.id }, 'CSRF token fetched');
+      // NOTE: a CSRF token is kept until the target rejects it with 403, because the fetch response
+      // carries no lifetime. The first request after the target's session expires is retried once.
       return { value: token, expiresAt: Number.POSITIVE_INFINITY };
     });
   }

@@ -11,7 +11,7 @@ import { buildTargetPath, parseTargetBase } from './target-url.ts';
 
 export type OAuthCredentials = NonNullable<ApiCredentials['oauth']>;
 
-/** Longest part of a token endpoint's error body quoted in a message. */
+/** Maximum number of characters of a token endpoint's error body quoted in a message. */
 const QUOTED_ERROR_MAX_CHARS = 200;
 
 /** Encode one value as `application/x-www-form-urlencoded`, so `:` `+` `%` and spaces survive Basic encoding. */

@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { readBearerToken, type AdminTokenVerifier } from '../../shared/auth/admin-auth.ts';
-import { UpstreamError } from '../../shared/errors/errors.ts';
+import { InputError, UpstreamError } from '../../shared/errors/errors.ts';
 import { toHttpFailure } from '../../shared/errors/http-handler.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import type { HttpMetrics } from '../../shared/metrics/metrics.ts';
@@ -86,14 +86,12 @@ async function proxy(options: ProxyHandlerOptions, req: IncomingMessage, res: Se
     }
   });
 
-  const baseHeaders = toTargetRequestHeaders(req.headers, options.verifyWorkload !== undefined);
-  addMissingHeaders(baseHeaders, api.requestParameters?.headers);
-  baseHeaders.host = target.base.url.host;
-  baseHeaders['x-request-id'] ??= requestId;
+  const baseHeaders = buildBaseHeaders(options, call);
   const accessToken = readAccessToken(req);
 
   let headers = { ...baseHeaders };
   const applied = await options.credentials.apply(target, headers, accessToken);
+  // Only cached tokens can go stale, so a request without an OAuth or CSRF token is never retried.
   const retryable = applied.oauthToken !== undefined || applied.csrf !== undefined;
   const body = retryable ? await readRequestBody(req, options.retryBufferBytes) : streamRequestBody(req);
 
@@ -111,6 +109,15 @@ async function proxy(options: ProxyHandlerOptions, req: IncomingMessage, res: Se
   relayResponse(options, call, response);
 }
 
+/** Build the target request's headers before credentials: the caller's, registered ones and `Host`. */
+function buildBaseHeaders(options: ProxyHandlerOptions, call: ProxyCall): OutgoingHttpHeaders {
+  const headers = toTargetRequestHeaders(call.req.headers, options.verifyWorkload !== undefined);
+  addMissingHeaders(headers, call.target.record.api.requestParameters?.headers);
+  headers.host = call.target.base.url.host;
+  headers['x-request-id'] ??= call.requestId;
+  return headers;
+}
+
 function readAccessToken(req: IncomingMessage): string | undefined {
   const value = req.headers['access-token'];
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -118,6 +125,9 @@ function readAccessToken(req: IncomingMessage): string | undefined {
 
 async function send(options: ProxyHandlerOptions, call: ProxyCall, headers: OutgoingHttpHeaders, body: RequestBody): Promise<IncomingMessage> {
   const { target } = call;
+  if (call.res.destroyed) {
+    throw new InputError('the caller closed the connection before the request was sent');
+  }
   try {
     if (target.egressDenial !== undefined) {
       throw target.egressDenial;

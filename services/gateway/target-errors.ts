@@ -43,7 +43,7 @@ function describeCause(code: string | undefined, message: string): string {
 }
 
 /**
- * Turn a failed outbound call into the error the caller sees: 504 for a timeout, 502 naming the
+ * Turn a failed outbound call into the error the caller receives: 504 for a timeout, 502 naming the
  * cause for everything else. `what` names the call, for example `target https://erp.example/api`.
  */
 export function toOutboundFailure(error: unknown, what: string): FerryError {

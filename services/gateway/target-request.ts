@@ -106,6 +106,8 @@ export function sendTargetRequest(options: TargetRequest): Promise<IncomingMessa
     );
     options.onRequest(request);
     request.on('timeout', () => request.destroy(new TargetTimeoutError(`${options.timeoutMs} ms`)));
+    // NOTE: when the target closes an idle keep-alive socket just as it is reused, the request fails
+    // with ECONNRESET and the caller gets 502. It is not resent, because the method may not be idempotent.
     request.on('error', reject);
 
     switch (body.kind) {

@@ -47,6 +47,15 @@ describe('gateway', () => {
       assert.ok(removedAfterMs <= PROPAGATION_LIMIT_MS);
     });
 
+    it('follows an updated target URL', async () => {
+      const record = await gateway.addService({ app: 'moving', name: 'api', targetUrl: `${upstream.origin}/open/echo/v1` });
+      assert.equal(echoOf(await gateway.call('/moving/api/x')).url, '/open/echo/v1/x');
+
+      await gateway.putService({ app: 'moving', name: 'api', id: record.id, targetUrl: `${upstream.origin}/open/echo/v2` });
+      await gateway.waitUntil('/moving/api/x', (response) => response.status === 200 && echoOf(response).url === '/open/echo/v2/x');
+      assert.equal(echoOf(await gateway.call('/moving/api/x')).url, '/open/echo/v2/x');
+    });
+
     it('rejects a path without a service segment', async () => {
       for (const path of ['/', '/commerce', '/commerce/', '//orders']) {
         const response = await gateway.call(path);
@@ -278,6 +287,11 @@ describe('gateway', () => {
       assert.equal(response.status, 200);
       assert.equal(echoOf(response).body, 'order=42');
       assert.equal(upstream.tokenCalls.get('shop'), callsBefore + 1);
+
+      const retryLog = gateway.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'target rejected the credentials, retrying with fresh tokens');
+      assert.equal(retryLog?.level, 40);
+      assert.equal(retryLog?.app, 'oa');
+      assert.equal(retryLog?.status, 401);
     });
 
     it('retries a 401 exactly once', async () => {
