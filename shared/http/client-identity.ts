@@ -56,8 +56,20 @@ function describeAuthorizationError(code: string): string {
   }
 }
 
+/**
+ * Identities already read from TLS sockets. Parsing the certificate costs more than the rest of an
+ * event request, and a connection's peer certificate cannot change because `createExternalServer`
+ * disables TLS renegotiation, so each connection is parsed once. Revocation is still checked on
+ * every request.
+ */
+const socketIdentities = new WeakMap<object, ClientIdentity>();
+
 function identityFromSocket(req: IncomingMessage): ClientIdentity {
   const socket = req.socket as Partial<TLSSocket>;
+  const cached = socketIdentities.get(socket);
+  if (cached !== undefined) {
+    return cached;
+  }
   if (typeof socket.getPeerCertificate !== 'function') {
     throw new UnauthenticatedError('a client certificate is required, and this listener is not TLS');
   }
@@ -73,14 +85,16 @@ function identityFromSocket(req: IncomingMessage): ClientIdentity {
 
   const certificate = new X509Certificate(peer.raw);
   const subject = parseDistinguishedName(certificate.subject.split('\n').join(','));
-  return {
+  const identity: ClientIdentity = Object.freeze({
     commonName: subject.CN ?? '',
     subject,
     fingerprint: sha256Hex(peer.raw),
     certificatePem: certificate.toString(),
     notBefore: new Date(certificate.validFrom),
     source: 'tls',
-  };
+  });
+  socketIdentities.set(socket, identity);
+  return identity;
 }
 
 function identityFromForwardedHeader(header: string, options: IdentityOptions): ClientIdentity {

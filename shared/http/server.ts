@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 /** PEM material of an external listener: its own certificate and key, and the CA that client certificates must chain to. */
 export type ServerTls = { cert: string; key: string; ca: string };
@@ -20,7 +21,8 @@ export function createInternalServer(listener: RequestListener): http.Server {
 /**
  * Create the HTTPS listener for paired systems. A client certificate is requested but not required
  * by the handshake, so token routes work without one and the mTLS routes can answer 401 with a
- * clear JSON message instead of a TLS alert.
+ * clear JSON message instead of a TLS alert. TLS 1.2 renegotiation is disabled, so a connection keeps
+ * the client certificate of its handshake, which lets the identity check parse it once per connection.
  */
 export function createExternalServer(listener: RequestListener, tls: ServerTls): https.Server {
   const server = https.createServer(
@@ -34,6 +36,7 @@ export function createExternalServer(listener: RequestListener, tls: ServerTls):
     },
     listener,
   );
+  server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return server;
 }

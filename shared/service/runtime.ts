@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import type { DestinationStream } from 'pino';
 import type { CommonConfig } from '../config/common.ts';
@@ -127,8 +128,11 @@ export async function loadServerTls(config: Readonly<CommonConfig>): Promise<Ser
   return { cert, key, ca };
 }
 
-/** Listen on the service's internal port and register the server for graceful shutdown. */
-export async function serveInternal(runtime: ServiceRuntime, app: Express, port: number): Promise<number> {
+/**
+ * Listen on the service's internal port and register the server for graceful shutdown. `app` is an
+ * express app, or a lean listener that hands the routes it does not serve to one.
+ */
+export async function serveInternal(runtime: ServiceRuntime, app: Express | RequestListener, port: number): Promise<number> {
   const server = createInternalServer(app);
   const address = await listen(server, port, runtime.config.host);
   runtime.shutdown.addServer(server);
@@ -136,8 +140,8 @@ export async function serveInternal(runtime: ServiceRuntime, app: Express, port:
   return address.port;
 }
 
-/** Listen on the service's external HTTPS port and register the server for graceful shutdown. */
-export async function serveExternal(runtime: ServiceRuntime, app: Express, port: number, tls: ServerTls): Promise<number> {
+/** Listen on the service's external HTTPS port and register the server for graceful shutdown. `app` as for `serveInternal`. */
+export async function serveExternal(runtime: ServiceRuntime, app: Express | RequestListener, port: number, tls: ServerTls): Promise<number> {
   const server = createExternalServer(app, tls);
   const address = await listen(server, port, runtime.config.host);
   runtime.shutdown.addServer(server);
