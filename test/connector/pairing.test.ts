@@ -353,7 +353,7 @@ describe('connector pairing', () => {
       await assertForbidden(`${connector.externalUrl}/v1/applications/signingRequests/info`, /token is required/);
       await assertForbidden(infoUrl('A'.repeat(86)), /token is unknown/);
       await assertForbidden(infoUrl('short'), /token is unknown/);
-      await assertForbidden(`${infoUrl('a')}&token=b`, /token is required/);
+      await assertForbidden(`${infoUrl('a')}&token=b`, /the `token` query parameter must appear once/);
     });
 
     it('consumes the token, so a second use answers 403', async () => {

@@ -83,6 +83,16 @@ describe('connector revocation across processes', () => {
     );
   }
 
+  /** Revoke the client's own certificate over mTLS. */
+  function revokeOwn(connector: ConnectorProcess, client: Client): Promise<TestResponse> {
+    return request(`${connector.externalUrl}/v1/applications/certificates/revocations`, {
+      method: 'POST',
+      ca: pki.ca.certificatePem,
+      key: client.keyPem,
+      cert: client.certificatePem,
+    });
+  }
+
   /** Poll `connector` until it rejects `client` with 403. Returns how long that took. */
   async function waitUntilRejected(connector: ConnectorProcess, client: Client, since: number): Promise<number> {
     for (;;) {
@@ -105,12 +115,7 @@ describe('connector revocation across processes', () => {
     assert.equal((await managementInfo(second, client)).status, 200);
 
     const started = performance.now();
-    const revoked = await request(`${first.externalUrl}/v1/applications/certificates/revocations`, {
-      method: 'POST',
-      ca: pki.ca.certificatePem,
-      key: client.keyPem,
-      cert: client.certificatePem,
-    });
+    const revoked = await revokeOwn(first, client);
     const answered = performance.now();
     assert.equal(revoked.status, 201, revoked.body);
     assert.equal(revoked.body, '');
@@ -132,12 +137,7 @@ describe('connector revocation across processes', () => {
     const csr = forgeCsrPem(keys, expectedSubject('commerce'));
     assert.equal((await renew(first, client, csr)).status, 201);
 
-    const revoked = await request(`${second.externalUrl}/v1/applications/certificates/revocations`, {
-      method: 'POST',
-      ca: pki.ca.certificatePem,
-      key: client.keyPem,
-      cert: client.certificatePem,
-    });
+    const revoked = await revokeOwn(second, client);
     assert.equal(revoked.status, 201);
     await waitUntilRejected(first, client, performance.now());
 
@@ -145,12 +145,7 @@ describe('connector revocation across processes', () => {
       const renewal = await renew(connector, client, csr);
       assert.equal(renewal.status, 403);
       assert.deepEqual(renewal.json(), { code: 403, error: 'client certificate has been revoked' });
-      const again = await request(`${connector.externalUrl}/v1/applications/certificates/revocations`, {
-        method: 'POST',
-        ca: pki.ca.certificatePem,
-        key: client.keyPem,
-        cert: client.certificatePem,
-      });
+      const again = await revokeOwn(connector, client);
       assert.equal(again.status, 403);
     }
   });

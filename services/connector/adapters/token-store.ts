@@ -84,6 +84,9 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     },
 
     async find(token) {
+      if (Array.isArray(token)) {
+        throw new ForbiddenError('the `token` query parameter must appear once');
+      }
       if (typeof token !== 'string' || token === '') {
         throw new ForbiddenError('a token is required in the `token` query parameter');
       }
