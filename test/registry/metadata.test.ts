@@ -162,6 +162,14 @@ describe('registry metadata API', () => {
       );
     });
 
+    it('rejects invalid header parameters', async () => {
+      const injected = { targetUrl: 'https://x.example', requestParameters: { headers: { 'X-Api-Key': ['a\r\nX-Injected: 1'] } } };
+      await expectError(harness.external('POST', '/shop/v1/metadata/services', shop, serviceBody({ api: injected })), 400, /api\.requestParameters\.headers\.X-Api-Key\[0\] has an invalid value/);
+
+      const badName = { targetUrl: 'https://x.example', specificationRequestParameters: { headers: { 'Bad Header': ['v'] } } };
+      await expectError(harness.external('POST', '/shop/v1/metadata/services', shop, serviceBody({ api: badName })), 400, /^api\.specificationRequestParameters\.headers has an invalid name 'Bad Header'$/);
+    });
+
     it('rejects oversized fields', async () => {
       await expectError(harness.external('POST', '/shop/v1/metadata/services', shop, serviceBody({ name: 'n'.repeat(600) })), 400, /name must be at most 512 characters/);
     });

@@ -49,6 +49,7 @@ export class EgressHttpClient {
 
     return new Promise((resolve) => {
       let settled = false;
+      let req: http.ClientRequest | undefined;
       const finish = (result: FetchResult): void => {
         if (!settled) {
           settled = true;
@@ -56,39 +57,48 @@ export class EgressHttpClient {
           resolve(result);
         }
       };
-
-      const req = transport.request(url, { method: request.method, headers: request.headers, agent: false, lookup: this.lookup }, (res) => {
-        const declared = Number(res.headers['content-length'] ?? '0');
-        if (declared > request.maxBytes) {
-          req.destroy();
-          finish({ ok: false, reason: `response body of ${declared} bytes exceeds the limit of ${request.maxBytes} bytes` });
-          return;
-        }
-
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > request.maxBytes) {
-            req.destroy();
-            finish({ ok: false, reason: `response body exceeds the limit of ${request.maxBytes} bytes` });
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => finish({ ok: true, status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', (error) => finish({ ok: false, reason: describeNetworkError(error) }));
-      });
-
       const deadline = setTimeout(() => {
-        req.destroy();
+        req?.destroy();
         finish({ ok: false, reason: `no complete response within ${request.timeoutMs} ms` });
       }, request.timeoutMs);
+
+      try {
+        const options = { method: request.method, headers: request.headers, agent: false, lookup: this.lookup };
+        req = transport.request(url, options, (res) => collectBody(res, request.maxBytes, finish));
+      } catch (error) {
+        // `http.request` throws synchronously for invalid header names or values.
+        finish({ ok: false, reason: error instanceof Error ? describeNetworkError(error) : 'invalid request' });
+        return;
+      }
 
       req.on('error', (error) => finish({ ok: false, reason: describeNetworkError(error) }));
       req.end(request.body);
     });
   }
+}
+
+/** Buffer a response body up to `maxBytes`, destroying the response as soon as it is exceeded. */
+function collectBody(res: http.IncomingMessage, maxBytes: number, finish: (result: FetchResult) => void): void {
+  const declared = Number(res.headers['content-length'] ?? '0');
+  if (declared > maxBytes) {
+    res.destroy();
+    finish({ ok: false, reason: `response body of ${declared} bytes exceeds the limit of ${maxBytes} bytes` });
+    return;
+  }
+
+  const chunks: Buffer[] = [];
+  let received = 0;
+  res.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > maxBytes) {
+      res.destroy();
+      finish({ ok: false, reason: `response body exceeds the limit of ${maxBytes} bytes` });
+      return;
+    }
+    chunks.push(chunk);
+  });
+  res.on('end', () => finish({ ok: true, status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+  res.on('error', (error) => finish({ ok: false, reason: describeNetworkError(error) }));
 }
 
 function describeNetworkError(error: Error): string {

@@ -21,9 +21,17 @@ const parameterValues = {
   maxProperties: 256,
 } as const;
 
+/** HTTP field names are RFC 9110 tokens, and field values must not contain CR, LF or NUL. */
+const headerValues = {
+  type: 'object',
+  propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256 },
+  additionalProperties: { type: 'array', items: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$', maxLength: 8192 }, maxItems: 64 },
+  maxProperties: 256,
+} as const;
+
 const requestParameters = {
   type: 'object',
-  properties: { headers: parameterValues, queryParameters: parameterValues },
+  properties: { headers: headerValues, queryParameters: parameterValues },
 } as const;
 
 const csrfInfo = { type: 'object', required: ['tokenEndpointURL'], properties: { tokenEndpointURL: httpUrl } } as const;

@@ -17,6 +17,7 @@ export type ParsedSpec =
   | { format: Exclude<SpecFormat, typeof SpecFormat.ODataEdmx>; document: Record<string, unknown> }
   | { format: typeof SpecFormat.ODataEdmx; text: string };
 
+/** Maximum YAML aliases in one document, which bounds "billion laughs" expansion. */
 const MAX_YAML_ALIASES = 100;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -50,10 +51,10 @@ export function isAsyncApiFormat(format: SpecFormat): format is typeof SpecForma
   return format === SpecFormat.AsyncApi1 || format === SpecFormat.AsyncApi2;
 }
 
-/** Maximum YAML aliases in one document, which bounds "billion laughs" expansion. */
+/** Options of every YAML parse of a spec, on the main thread or a worker. */
 export const YAML_PARSE_OPTIONS = Object.freeze({ maxAliasCount: MAX_YAML_ALIASES });
 
-/** Syntax of a spec text, told from its first character: `<` is XML, `{` is JSON, anything else YAML. */
+/** Detect the syntax of a spec text from its first character: `<` is XML, `{` is JSON, anything else YAML. */
 export function detectSpecSyntax(text: string): 'xml' | 'json' | 'yaml' {
   const trimmed = text.replace(/^\uFEFF/, '').trimStart();
   if (trimmed.startsWith('<')) {

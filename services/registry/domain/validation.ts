@@ -80,7 +80,12 @@ export function describeAjvError(error: ErrorObject): string {
     case 'maxProperties':
       return `${toFieldPath(error.instancePath)} must have at most ${String(params.limit)} entries`;
     case 'pattern':
+      if (error.propertyName !== undefined) {
+        return `${toFieldPath(error.instancePath)} has an invalid name ${describeValue(error.propertyName)}`;
+      }
       return `${toFieldPath(error.instancePath)} has an invalid value ${describeValue(error.data)}`;
+    case 'propertyNames':
+      return '';
     default:
       return `${toFieldPath(error.instancePath)} ${error.message ?? 'is invalid'}`;
   }
@@ -95,6 +100,7 @@ export function assertValid<T>(validate: ValidateFunction<T>, body: unknown): as
     return;
   }
 
-  const messages = [...new Set((validate.errors ?? []).map(describeAjvError))];
+  // A `propertyNames` failure repeats the `pattern` error of the name, so it maps to an empty message.
+  const messages = [...new Set((validate.errors ?? []).map(describeAjvError))].filter((message) => message !== '');
   throw new InputError(messages.join('; '));
 }
