@@ -171,6 +171,16 @@ describe('gateway', () => {
       assert.equal(response.headers['set-cookie']?.[0], 'upstream=1');
     });
 
+    it('passes the request id both ways', async () => {
+      const response = await gateway.call('/fwd/params/id', { headers: { 'x-request-id': 'order-42.trace' } });
+      assert.equal(response.headers['x-request-id'], 'order-42.trace');
+      assert.equal(echoOf(response).headers['x-request-id'], 'order-42.trace');
+
+      const failure = await gateway.call('/fwd/missing/id', { headers: { 'x-request-id': 'bad id with spaces' } });
+      assert.equal(failure.status, 404);
+      assert.match(String(failure.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    });
+
     it('forwards method and body both ways', async () => {
       const body = Buffer.alloc(3 * 1024 * 1024, 'ferry-');
       for (const method of ['POST', 'PUT', 'PATCH']) {
