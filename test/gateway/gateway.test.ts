@@ -28,6 +28,7 @@ describe('gateway', () => {
     gateway = await GatewayFixture.start(nats.url, { FERRY_GATEWAY_TIMEOUT_MS: '1000' });
     upstream.addClient('shop', 's3:cr+t% x', 3600);
     upstream.addClient('short-lived', 'short', 1);
+    upstream.addClient('no-expiry', 'forever', undefined);
   });
 
   after(async () => {
@@ -261,6 +262,19 @@ describe('gateway', () => {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       assert.equal((await gateway.call('/oa/short/echo')).status, 200);
       assert.equal(upstream.tokenCalls.get('short-lived'), callsBefore + 2);
+    });
+
+    it('caches a token without expires_in', async () => {
+      await gateway.addService({
+        app: 'oa',
+        name: 'no-expiry',
+        targetUrl: `${upstream.origin}/oauth`,
+        credentials: { oauth: { url: `${upstream.origin}/oauth/token`, clientId: 'no-expiry', clientSecret: 'forever' } },
+      });
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await gateway.call('/oa/no-expiry/echo')).status, 200);
+      }
+      assert.equal(upstream.tokenCalls.get('no-expiry'), 1);
     });
 
     it('answers 502 for a wrong client secret', async () => {
