@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/logging/logger.ts';
  * Answer a failure with the `{code, error}` body on a plain `node:http` response, logging it as the
  * express error handler does: 5xx at error level, client mistakes at debug.
  */
-export function writeFailure(res: ServerResponse, failure: HttpFailure, error: unknown, log: Logger): void {
+export function writeFailure(res: ServerResponse, failure: HttpFailure, error: unknown, log: Logger, headers: Record<string, string> = {}): void {
   if (failure.status >= 500) {
     log.error({ err: error, logId: failure.logId, status: failure.status }, 'request failed');
   } else {
@@ -18,6 +18,6 @@ export function writeFailure(res: ServerResponse, failure: HttpFailure, error: u
     return;
   }
   const body = JSON.stringify(failure.body);
-  res.writeHead(failure.status, { ...failure.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(failure.status, { ...headers, ...failure.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -28,6 +28,7 @@ describe('gateway', () => {
     gateway = await GatewayFixture.start(nats.url, { FERRY_GATEWAY_TIMEOUT_MS: '1000' });
     upstream.addClient('shop', 's3:cr+t% x', 3600);
     upstream.addClient('short-lived', 'short', 1);
+    upstream.addClient('no-expiry', 'forever', undefined);
   });
 
   after(async () => {
@@ -171,6 +172,16 @@ describe('gateway', () => {
       assert.equal(response.headers['set-cookie']?.[0], 'upstream=1');
     });
 
+    it('passes the request id both ways', async () => {
+      const response = await gateway.call('/fwd/params/id', { headers: { 'x-request-id': 'order-42.trace' } });
+      assert.equal(response.headers['x-request-id'], 'order-42.trace');
+      assert.equal(echoOf(response).headers['x-request-id'], 'order-42.trace');
+
+      const failure = await gateway.call('/fwd/missing/id', { headers: { 'x-request-id': 'bad id with spaces' } });
+      assert.equal(failure.status, 404);
+      assert.match(String(failure.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    });
+
     it('forwards method and body both ways', async () => {
       const body = Buffer.alloc(3 * 1024 * 1024, 'ferry-');
       for (const method of ['POST', 'PUT', 'PATCH']) {
@@ -251,6 +262,19 @@ describe('gateway', () => {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       assert.equal((await gateway.call('/oa/short/echo')).status, 200);
       assert.equal(upstream.tokenCalls.get('short-lived'), callsBefore + 2);
+    });
+
+    it('caches a token without expires_in', async () => {
+      await gateway.addService({
+        app: 'oa',
+        name: 'no-expiry',
+        targetUrl: `${upstream.origin}/oauth`,
+        credentials: { oauth: { url: `${upstream.origin}/oauth/token`, clientId: 'no-expiry', clientSecret: 'forever' } },
+      });
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await gateway.call('/oa/no-expiry/echo')).status, 200);
+      }
+      assert.equal(upstream.tokenCalls.get('no-expiry'), 1);
     });
 
     it('answers 502 for a wrong client secret', async () => {
