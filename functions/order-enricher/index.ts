@@ -29,7 +29,7 @@ export async function main(event: FunctionEvent, context: FunctionContext): Prom
     headers: { accept: 'application/json' },
   });
   if (!response.ok) {
-    throw new Error(`commerce answered ${response.status} for order ${orderCode}`);
+    throw new Error(`commerce responded with ${response.status} for order ${orderCode}`);
   }
   const order = (await response.json()) as Order;
   const price = order.totalPriceWithTax ?? order.totalPrice;

@@ -7,6 +7,9 @@ const NON_CE_ATTRIBUTES: ReadonlySet<string> = new Set(['datacontenttype', 'trac
 /** W3C Trace Context `traceparent`: version, trace id, parent id and flags in lower-case hex. */
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
+/** Values made only of printable US-ASCII other than space, `"` and `%` need no encoding. */
+const HEADER_SAFE = /^[\x21\x23\x24\x26-\x7e]*$/;
+
 function isPrintableAscii(value: string): boolean {
   return /^[\x20-\x7e]*$/.test(value);
 }
@@ -16,6 +19,9 @@ function isPrintableAscii(value: string): boolean {
  * `%` and every character outside printable US-ASCII become `%XX` per UTF-8 byte.
  */
 export function percentEncodeHeaderValue(value: string): string {
+  if (HEADER_SAFE.test(value)) {
+    return value;
+  }
   let encoded = '';
   for (const byte of Buffer.from(value, 'utf8')) {
     const printable = byte > 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x25;
@@ -26,7 +32,8 @@ export function percentEncodeHeaderValue(value: string): string {
 
 /** Make a W3C `traceparent` (version 00, sampled) with a random trace id and span id. */
 export function createTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  const hex = randomBytes(24).toString('hex');
+  return `00-${hex.slice(0, 32)}-${hex.slice(32)}-01`;
 }
 
 /**

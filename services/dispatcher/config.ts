@@ -1,7 +1,7 @@
 import { parseCommonConfig, type CommonConfig, type EgressPolicyConfig } from '../../shared/config/common.ts';
 import { deepFreeze, readBoolean, readInteger, type Env } from '../../shared/config/env.ts';
 
-/** Time added to a subscription's `timeoutMs` to get the consumer's ack wait, so a timed-out request is answered before JetStream redelivers. */
+/** Time added to a subscription's `timeoutMs` to get the consumer's ack wait, so a request times out before JetStream redelivers its event. */
 export const DEFAULT_ACK_WAIT_MARGIN_MS = 5000;
 /** Maximum size of a subscriptions or dead letters API request body. */
 export const DEFAULT_API_BODY_LIMIT_BYTES = 64 * 1024;
@@ -11,7 +11,7 @@ export const DEFAULT_DEADLETTER_LIST_LIMIT = 1000;
 export type DispatcherConfig = {
   common: Readonly<CommonConfig>;
   /**
-   * Which sinks the dispatcher may deliver to. Loopback is allowed by default, and the functions
+   * Egress policy for sinks. Loopback is allowed by default, and the functions
    * service's host is always allowed. Other restricted addresses follow the common egress settings.
    */
   sinkEgress: EgressPolicyConfig;

@@ -187,8 +187,8 @@ export class ConsumerReconciler {
 
   /**
    * Create the consumer, or update its ack wait and `max_ack_pending`. A new consumer delivers the
-   * events stored from its creation on. The API creates it before answering, so no event stored
-   * after the answer is missed. An existing consumer keeps its position and its pending events.
+   * events stored from its creation on. The API creates it before it responds, so no event stored
+   * after the response is missed. An existing consumer keeps its position and its pending events.
    */
   private async ensureConsumer(spec: ConsumerSpec, subscription: Subscription): Promise<void> {
     const mutable = {

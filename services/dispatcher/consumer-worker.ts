@@ -37,7 +37,7 @@ export function describeFailure(result: SinkResult): Failure {
   const body = result.body.trim();
   return {
     status: result.status,
-    message: `sink answered ${result.status}${body === '' ? '' : `: ${body}`}`,
+    message: `sink responded with ${result.status}${body === '' ? '' : `: ${body}`}`,
     reason: String(result.status),
     retryAfter: result.retryAfter,
   };
@@ -87,10 +87,12 @@ export class ConsumerWorker {
         log.debug(fields, 'consumer bound');
 
         for await (const message of this.messages) {
-          // The event is already ours, so keep it from being redelivered while it waits for a slot.
-          const keepAlive = setInterval(() => message.working(), Math.max(1000, ackWaitMs / 3));
-          await limiter.acquire();
-          clearInterval(keepAlive);
+          if (!limiter.tryAcquire()) {
+            // The event is already ours, so keep it from being redelivered while it waits for a slot.
+            const keepAlive = setInterval(() => message.working(), Math.max(1000, ackWaitMs / 3));
+            await limiter.acquire();
+            clearInterval(keepAlive);
+          }
           const task = this.handle(message).finally(() => {
             limiter.release();
             this.inFlight.delete(task);

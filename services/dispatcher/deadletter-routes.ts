@@ -97,6 +97,8 @@ export function createDeadLetterRoutes(deps: DeadLetterRouteDependencies): Route
       (letter) => wanted === undefined || (letter.event !== undefined && wanted.has(letter.event.id)),
     );
 
+    // NOTE: redrive makes one attempt per dead letter inside this request, one after another, so a
+    // large backlog or a slow sink makes the request as long as the sum of their timeouts.
     const redriven: string[] = [];
     const failed: { id: string | undefined; sequence: number; status?: number; error: string }[] = [];
     for (const letter of letters) {

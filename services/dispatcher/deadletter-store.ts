@@ -8,7 +8,7 @@ import { decodeStoredEvent, type StoredEvent } from './stored-event.ts';
 export const DeadLetterHeader = {
   Subscription: 'Ferry-Subscription',
   Attempts: 'Ferry-Attempts',
-  /** The sink's last HTTP status, or empty when no answer arrived. */
+  /** The sink's last HTTP status, or empty when no response arrived. */
   LastStatus: 'Ferry-Last-Status',
   LastError: 'Ferry-Last-Error',
   /** Subject and sequence of the event in the events stream. */

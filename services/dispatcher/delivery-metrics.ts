@@ -3,7 +3,11 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 /** Delivery latency buckets in seconds, from 1 ms to 60 s. */
 export const DELIVERY_DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** Counts of one subscription on this replica since it started. */
+/**
+ * Counts of one subscription on this replica since it started.
+ * NOTE: counts are per replica and reset on restart, so with several replicas a subscription's
+ * `status` shows only the share of the replica that served the GET. The Prometheus series add up.
+ */
 export type DeliveryCounts = {
   delivered: number;
   /** Attempts that did not succeed, including those that were retried later. */

@@ -1,6 +1,6 @@
 import { BackoffKind, type DeliveryOptions } from './subscription.ts';
 
-/** What to do with an event after one delivery attempt. */
+/** Outcome of one delivery attempt, which decides what happens to the event next. */
 export const DeliveryVerdict = {
   /** A 2xx: acknowledge. */
   Delivered: 'delivered',
@@ -13,7 +13,7 @@ export type DeliveryVerdict = (typeof DeliveryVerdict)[keyof typeof DeliveryVerd
 
 const RETRYABLE_CLIENT_STATUSES: ReadonlySet<number> = new Set([404, 408, 409, 429]);
 
-/** Classify a sink's answer the way Knative does. `status` is undefined when no answer arrived. */
+/** Classify a sink's response the way Knative does. `status` is undefined when no response arrived. */
 export function classifyStatus(status: number | undefined): DeliveryVerdict {
   if (status === undefined) {
     return DeliveryVerdict.Retry;
@@ -46,8 +46,12 @@ export function computeBackoffMs(
   return Math.min(Math.max(backoff, retryAfterMs), options.maxBackoffMs);
 }
 
+/** HTTP date in the preferred form of RFC 9110 §5.6.7, for example `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 /**
- * Parse a `Retry-After` value (RFC 9110 §10.2.3): whole seconds or an HTTP date. Returns
+ * Parse a `Retry-After` value (RFC 9110 §10.2.3): whole seconds or an HTTP date in the IMF-fixdate
+ * form (the obsolete date forms are ignored). Returns
  * milliseconds from `now`, or undefined when the value is missing or invalid.
  */
 export function parseRetryAfterMs(value: string | undefined, now: Date): number | undefined {
@@ -58,9 +62,9 @@ export function parseRetryAfterMs(value: string | undefined, now: Date): number 
   if (/^\d+$/.test(trimmed)) {
     return Number(trimmed) * 1000;
   }
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) {
+  if (!IMF_FIXDATE.test(trimmed)) {
     return undefined;
   }
+  const date = Date.parse(trimmed);
   return Math.max(0, date - now.getTime());
 }

@@ -5,6 +5,15 @@ export class Semaphore {
 
   constructor(readonly size: number) {}
 
+  /** Take a slot when one is free at once. Returns false otherwise. */
+  tryAcquire(): boolean {
+    if (this.active < this.size) {
+      this.active++;
+      return true;
+    }
+    return false;
+  }
+
   async acquire(): Promise<void> {
     if (this.active < this.size) {
       this.active++;

@@ -8,7 +8,7 @@ export const SINK_MAX_SOCKETS = 256;
 /** Bytes of a failed sink response kept for `lastError`. */
 export const SINK_ERROR_BODY_LIMIT_BYTES = 512;
 
-/** The outcome of one POST: a status, or no answer with the reason. */
+/** The outcome of one POST: the response status, or the reason no response arrived. */
 export type SinkResult =
   | { status: number; retryAfter: string | undefined; body: string }
   | { status: undefined; error: string; code: string | undefined };
@@ -84,7 +84,8 @@ function postOnce(request: SinkRequest, agent: http.Agent): Promise<SinkResult> 
       req.destroy();
       finish({ status: undefined, error: `no response within ${request.timeoutMs} ms`, code: 'ETIMEDOUT' });
     }, request.timeoutMs);
-    const progress = setInterval(() => request.onProgress?.(), request.progressIntervalMs ?? request.timeoutMs);
+    const intervalMs = request.progressIntervalMs ?? request.timeoutMs;
+    const progress = request.onProgress !== undefined && intervalMs < request.timeoutMs ? setInterval(request.onProgress, intervalMs) : undefined;
 
     req.on('error', (error: NodeJS.ErrnoException) => finish({ status: undefined, error: error.message, code: error.code }));
     req.end(request.body);

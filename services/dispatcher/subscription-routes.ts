@@ -116,12 +116,12 @@ export function createSubscriptionRoutes(deps: SubscriptionRouteDependencies): R
   return router;
 }
 
-/** Create, update or delete the subscription's consumers before answering, so events stored after the answer are delivered. */
+/** Create, update or delete the subscription's consumers before responding, so events stored after the response are delivered. */
 async function applyConsumers(deps: SubscriptionRouteDependencies, name: string, subscription: Subscription | undefined): Promise<void> {
   try {
     await deps.reconciler.reconcile(name, subscription);
   } catch (error) {
-    throw new UnavailableError(`subscription '${name}' is stored, but its consumers could not be changed yet, the dispatcher retries on the next change or reconnect`, { cause: error });
+    throw new UnavailableError(`subscription '${name}' is stored but its consumers could not be changed. The dispatcher applies it again on the next change or reconnect`, { cause: error });
   }
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseCommonConfig, type CommonConfig } from '../../shared/config/common.ts';
 import { deepFreeze, readInteger, readOptionalString, readString, type Env } from '../../shared/config/env.ts';
 
-/** Time a Function's `main` may run before the request answers 500. */
+/** Time a Function's `main` may run before the request fails with 500. */
 export const DEFAULT_FUNCTION_TIMEOUT_MS = 30_000;
 /** Maximum size of an event posted to a Function. */
 export const DEFAULT_FUNCTION_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -11,7 +11,7 @@ export const DEFAULT_REGISTRATION_RETRY_MS = 2000;
 
 export type FunctionsConfig = {
   common: Readonly<CommonConfig>;
-  /** Folder that holds one sub-folder per Function. */
+  /** Folder that contains one sub-folder per Function. */
   functionsDir: string;
   timeoutMs: number;
   bodyLimitBytes: number;

@@ -4,13 +4,13 @@ import { UpstreamError } from '../../shared/errors/errors.ts';
 /** A CloudEvent that a Function publishes. `id`, `source` and `specversion` are filled in when missing. */
 export type PublishedEvent = { type: string; source?: string; id?: string; data?: unknown; datacontenttype?: string; [attribute: string]: unknown };
 
-/** What a Function's `main` gets besides the event. */
+/** Context of one invocation, the second argument of a Function's `main`. */
 export type FunctionContext = {
   functionName: string;
   log: Logger;
   /** A fetch bound to `<gateway>/<app>/<service>`: `path` is appended to that base. */
   gateway(app: string, service: string): (path: string, init?: RequestInit) => Promise<Response>;
-  /** Send an in-platform event to the events service's `/publish`. Rejects when it does not answer 2xx. */
+  /** Send an in-platform event to the events service's `/publish`. Rejects unless the response is 2xx. */
   publish(event: PublishedEvent): Promise<void>;
 };
 
@@ -34,7 +34,7 @@ export function createFunctionContext(functionName: string, log: Logger, setting
         signal,
       });
       if (!response.ok) {
-        throw new UpstreamError(`events service answered ${response.status} to the publish of '${event.type}': ${(await response.text()).slice(0, 200)}`);
+        throw new UpstreamError(`events service responded with ${response.status} to the publish of '${event.type}': ${(await response.text()).slice(0, 200)}`);
       }
     },
   };

@@ -38,7 +38,7 @@ function sendResult(res: express.Response, result: unknown): void {
 
 /**
  * Route `POST /<name>` for every Function. The body is a binary or structured CloudEvent. A throw
- * or a timeout answers 500 with an opaque message, so the dispatcher retries.
+ * or a timeout returns 500 with an opaque message, so the dispatcher retries.
  */
 export function createFunctionRoutes(functions: LoadedFunction[], settings: ContextSettings & { bodyLimitBytes: number }, log: Logger): Router {
   const byName = new Map(functions.map((fn) => [fn.name, fn]));

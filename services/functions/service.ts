@@ -63,6 +63,8 @@ export async function startFunctionsService(
   const internalPort = await serveInternal(runtime, app, config.common.ports.functions.internal);
   log.info({ functions: functions.map((fn) => fn.name) }, 'functions loaded');
 
+  // NOTE: registration only creates and updates. A subscription of a Function that was removed stays
+  // in the dispatcher until it is deleted through the API.
   const sinkBaseUrl = toSinkBaseUrl(config.common.internalUrls.functions, internalPort);
   const requests = functions.flatMap((fn) => toSubscriptionRequests(fn, sinkBaseUrl));
   const abort = new AbortController();

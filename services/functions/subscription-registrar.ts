@@ -21,7 +21,7 @@ export function toSubscriptionRequests(fn: LoadedFunction, sinkBaseUrl: string):
   });
 }
 
-/** A dispatcher answer that retrying cannot fix, such as a 400 for an invalid subscription. */
+/** A dispatcher response that retrying cannot fix, such as a 400 for an invalid subscription. */
 export class RegistrationRejectedError extends Error {}
 
 async function send(dispatcherUrl: string, token: string, method: string, path: string, body?: unknown): Promise<Response> {
@@ -60,13 +60,13 @@ export async function upsertSubscription(dispatcherUrl: string, token: string, r
 }
 
 function toFailure(status: number, body: string, name: string): Error {
-  const message = `dispatcher answered ${status} for subscription '${name}': ${body.slice(0, 300)}`;
+  const message = `dispatcher responded with ${status} for subscription '${name}': ${body.slice(0, 300)}`;
   return isRetryable(status) ? new Error(message) : new RegistrationRejectedError(message);
 }
 
 /**
- * Register every Function's subscriptions, retrying while the dispatcher is unreachable or answers
- * 5xx. Resolves once all are registered, rejects with `RegistrationRejectedError` on an answer that
+ * Register every Function's subscriptions, retrying while the dispatcher is unreachable or returns
+ * 5xx. Resolves once all are registered, rejects with `RegistrationRejectedError` on a response that
  * retrying cannot fix, and stops retrying when `signal` aborts.
  */
 export async function registerSubscriptions(

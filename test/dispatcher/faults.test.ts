@@ -29,7 +29,7 @@ async function publishWithRetry(js: JetStreamClient, id: string, type: string): 
   }
 }
 
-/** Start `services/dispatcher/main.ts` as a child process and wait until it answers `/healthz`. */
+/** Start `services/dispatcher/main.ts` as a child process and wait until `/readyz` returns 200. */
 async function spawnDispatcher(env: Record<string, string>, baseUrl: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/dispatcher/main.ts'], {
     env: { PATH: process.env.PATH ?? '', ...env },

@@ -139,10 +139,45 @@ void describe('dispatcher retries and dead letters', () => {
     assert.equal(letters[0]!.subscription, 'rejected');
     assert.equal(letters[0]!.attempts, 1);
     assert.equal(letters[0]!.lastStatus, 400);
-    assert.equal(letters[0]!.lastError, 'sink answered 400: order code is missing');
+    assert.equal(letters[0]!.lastError, 'sink responded with 400: order code is missing');
     assert.equal(letters[0]!.eventSubject, 'ferry.events.commerce.rejected.v1');
     await sleep(500);
     assert.equal(sink.received.length, 1);
+  });
+
+  void it('dead-letters an invalid stored event', async () => {
+    const sink = await newSink();
+    await subscribe('invalid-event', sink, {});
+
+    await client.js.publish('ferry.events.commerce.invalid-event.v1', '{"specversion":"1.0","id":"no-type"', { msgID: 'invalid-1' });
+    await publishStored(client.js, 'commerce', { id: 'valid-1', type: 'invalid-event.v1' });
+    await sink.waitFor(() => sink.received.length === 1, 10_000, 'the valid event');
+
+    let letters: DeadLetterView[] = [];
+    for (let i = 0; i < 50 && letters.length === 0; i++) {
+      await sleep(100);
+      letters = await listDeadLetters('invalid-event');
+    }
+    assert.equal(letters.length, 1);
+    assert.equal(letters[0]!.id, undefined);
+    assert.equal(letters[0]!.lastError, 'stored event is not valid JSON');
+    assert.deepEqual(sink.ids(), ['valid-1']);
+  });
+
+  void it('drops events when dead-lettering is off', async () => {
+    const sink = await newSink();
+    sink.handler = (_event, res) => res.writeHead(400).end();
+    await subscribe('no-dead-letter', sink, { delivery: { maxDeliver: 3, backoffDelayMs: 100, timeoutMs: 2000, deadLetter: false } });
+
+    await publishStored(client.js, 'commerce', { id: 'dropped-1', type: 'no-dead-letter.v1' });
+    await sink.waitFor(() => sink.received.length === 1, 10_000, 'one attempt');
+    await sleep(1000);
+
+    assert.equal(sink.received.length, 1);
+    assert.deepEqual(await listDeadLetters('no-dead-letter'), []);
+    const status = (await callApi(baseUrl, 'GET', '/v1/subscriptions/no-dead-letter')).json() as { status: { failed: number; deadLettered: number } };
+    assert.equal(status.status.failed, 1);
+    assert.equal(status.status.deadLettered, 0);
   });
 
   void it('dead-letters after maxDeliver', async () => {
@@ -161,7 +196,7 @@ void describe('dispatcher retries and dead letters', () => {
     assert.equal(letters.length, 1);
     assert.equal(letters[0]!.attempts, 3);
     assert.equal(letters[0]!.lastStatus, 503);
-    assert.equal(letters[0]!.lastError, 'sink answered 503: down for maintenance');
+    assert.equal(letters[0]!.lastError, 'sink responded with 503: down for maintenance');
     await sleep(1000);
     assert.equal(sink.received.length, 3);
 

@@ -155,7 +155,7 @@ void describe('subscriptions API', () => {
     assert.equal(await storedRecord('viewer-made'), undefined);
   });
 
-  void it('answers 404 and 400 for names', async () => {
+  void it('rejects unknown and invalid names', async () => {
     const missing = await callApi(baseUrl, 'GET', '/v1/subscriptions/no-such');
     assert.equal(missing.status, 404);
     assert.deepEqual(missing.json(), { code: 404, error: "subscription 'no-such' not found" });

@@ -58,7 +58,7 @@ export async function callApi(baseUrl: string, method: string, path: string, bod
 export type ReceivedEvent = { headers: http.IncomingHttpHeaders; body: Buffer; at: number };
 export type SinkHandler = (event: ReceivedEvent, res: http.ServerResponse) => void;
 
-/** A local HTTP sink that records every request and answers with a replaceable handler (204 by default). */
+/** A local HTTP sink that records every request and responds through a replaceable handler (204 by default). */
 export class TestSink {
   readonly received: ReceivedEvent[] = [];
   handler: SinkHandler = (_event, res) => res.writeHead(204).end();

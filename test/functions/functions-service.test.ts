@@ -162,7 +162,7 @@ void describe('functions service', () => {
     }
   });
 
-  void it('answers 500 on a throw or timeout', async () => {
+  void it('returns 500 on throw or timeout', async () => {
     const binary = { 'ce-specversion': '1.0', 'ce-id': 'x', 'ce-type': 't', 'ce-source': 's' };
     const thrown = await post('thrower', binary, '');
     assert.equal(thrown.status, 500);
@@ -173,7 +173,7 @@ void describe('functions service', () => {
     const slow = await post('sleeper', binary, '');
     assert.equal(slow.status, 500);
     assert.match((slow.json() as { error: string }).error, /did not finish within 300 ms/);
-    assert.ok(Date.now() - started < 1500, 'the timeout answered before the function finished');
+    assert.ok(Date.now() - started < 1500, 'the timeout responded before the function finished');
   });
 
   void it('calls the gateway and publishes', async () => {

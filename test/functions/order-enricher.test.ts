@@ -51,7 +51,7 @@ void describe('order-enricher function', () => {
   void it('fails when the order is missing', async () => {
     gateway.handler = (_request, res) => res.writeHead(404).end();
     const published = events.requests.length;
-    await assert.rejects(main(orderCreated({ orderCode: 'nope', baseSiteUid: 'electronics' }), context()), /commerce answered 404 for order nope/);
+    await assert.rejects(main(orderCreated({ orderCode: 'nope', baseSiteUid: 'electronics' }), context()), /commerce responded with 404 for order nope/);
     assert.equal(events.requests.length, published);
   });
 
@@ -65,7 +65,7 @@ void describe('order-enricher function', () => {
   void it('fails when publishing fails', async () => {
     gateway.handler = (_request, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ORDER));
     events.handler = (_request, res) => res.writeHead(503).end('stream unavailable');
-    await assert.rejects(main(orderCreated({ orderCode: '00012345', baseSiteUid: 'electronics' }), context()), /events service answered 503/);
+    await assert.rejects(main(orderCreated({ orderCode: '00012345', baseSiteUid: 'electronics' }), context()), /events service responded with 503/);
     events.handler = (_request, res) => res.writeHead(204).end();
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 export type RecordedRequest = { method: string; url: string; headers: http.IncomingHttpHeaders; body: string };
 
-/** A local HTTP server that records requests and answers with a replaceable handler. */
+/** A local HTTP server that records requests and responds through a replaceable handler. */
 export class RecordingServer {
   readonly requests: RecordedRequest[] = [];
   handler: (request: RecordedRequest, res: http.ServerResponse) => void = (_request, res) => res.writeHead(204).end();
