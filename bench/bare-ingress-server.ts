@@ -1,7 +1,7 @@
 /**
  * The baseline of `bench/events-ingress.ts`: a bare `node:https` server with the same mTLS settings
  * as Ferry's external listener, which publishes each request body to JetStream, waits for the PubAck
- * and answers 204. No validation, no identity check, no metrics: the floor any ingress pays.
+ * and responds 204. No validation, no identity check, no metrics: the floor any ingress pays.
  *
  * Settings come from the environment: NATS_URL, BENCH_PORT, BENCH_CERT, BENCH_KEY, BENCH_CA.
  */

@@ -24,7 +24,7 @@ describe('createEventMessage', () => {
     assert.equal(message.messageId, createStoredEventMessageId('_platform', '/commerce', 'A-1'));
   });
 
-  it('keeps types apart that differ by special characters', () => {
+  it('separates special-character types', () => {
     const special = createEventMessage('commerce', { attributes: { ...attributes, type: 'system>prod' } });
     const plain = createEventMessage('commerce', { attributes: { ...attributes, type: 'systemprod' } });
 
@@ -32,7 +32,7 @@ describe('createEventMessage', () => {
     assert.equal(special.subject, 'ferry.events.commerce.system~3Eprod');
   });
 
-  it('rejects a type whose subject is too long', () => {
+  it('rejects an overlong type', () => {
     assert.throws(() => createEventMessage('commerce', { attributes: { ...attributes, type: '*'.repeat(MAX_SUBJECT_LENGTH) } }), /^InvalidEventError: type: is too long/);
   });
 });

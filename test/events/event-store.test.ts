@@ -32,7 +32,7 @@ function createStubs(outcomes: (() => PubAck)[], options: { connected?: boolean;
 const log = pino({ level: 'silent' });
 
 describe('event store', () => {
-  it('retries a timed-out publish with the same message id', async () => {
+  it('retries a timeout with the same id', async () => {
     const stubs = createStubs([
       () => {
         throw new errors.TimeoutError();
@@ -48,7 +48,7 @@ describe('event store', () => {
     );
   });
 
-  it('answers unavailable when no PubAck comes before the deadline', async () => {
+  it('gives up at the deadline', async () => {
     const timeout = (): PubAck => {
       throw new errors.TimeoutError();
     };

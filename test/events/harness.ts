@@ -22,7 +22,15 @@ import { TestNatsServer } from '../helpers/nats-server.ts';
 import { createTestPki, type TestClientCertificate, type TestPki } from '../helpers/pki.ts';
 
 /** One stored message as read back from the events stream. */
-export type StoredMessage = { seq: number; subject: string; messageId: string | undefined; contentType: string | undefined; event: DecodedCloudEvent };
+export type StoredMessage = {
+  seq: number;
+  subject: string;
+  messageId: string | undefined;
+  contentType: string | undefined;
+  /** The message body as text. */
+  body: string;
+  event: DecodedCloudEvent;
+};
 
 /** Log lines the service wrote, parsed. */
 export class LogSink {
@@ -182,6 +190,7 @@ export async function readStream(jsm: JetStreamManager): Promise<StoredMessage[]
       subject: message.subject,
       messageId: message.header.get('Nats-Msg-Id') || undefined,
       contentType: message.header.get('Content-Type') || undefined,
+      body: Buffer.from(message.data).toString('utf8'),
       event: decodeStoredEvent(message.data),
     });
   }
@@ -200,7 +209,7 @@ export function binaryHeaders(overrides: Record<string, string> = {}): Record<st
   };
 }
 
-/** A keep-alive mTLS agent for tests that send many requests. */
+/** Create a keep-alive mTLS agent for tests that send many requests. */
 export function createClientAgent(pki: TestPki, client: TestClientCertificate, maxSockets: number): https.Agent {
   return new https.Agent({ keepAlive: true, maxSockets, ca: pki.ca.certificatePem, cert: client.certificatePem, key: client.privateKeyPem, servername: 'localhost' });
 }

@@ -39,7 +39,7 @@ describe('parseLegacyEvent', () => {
       datacontenttype: 'application/json',
       eventtypeversion: 'v1',
     });
-    assert.deepEqual(event.data, { kind: 'json', value: { orderCode: '42' } });
+    assert.deepEqual(event.data, { kind: 'json-text', text: JSON.stringify({ orderCode: '42' }) });
   });
 
   it('generates an id when none is sent', () => {
@@ -59,9 +59,9 @@ describe('parseLegacyEvent', () => {
   });
 
   it('accepts string, number and array data', () => {
-    assert.deepEqual(parse({ ...VALID, data: 'text' }).event.data, { kind: 'json', value: 'text' });
-    assert.deepEqual(parse({ ...VALID, data: 0 }).event.data, { kind: 'json', value: 0 });
-    assert.deepEqual(parse({ ...VALID, data: [] }).event.data, { kind: 'json', value: [] });
+    assert.deepEqual(parse({ ...VALID, data: 'text' }).event.data, { kind: 'json-text', text: JSON.stringify('text') });
+    assert.deepEqual(parse({ ...VALID, data: 0 }).event.data, { kind: 'json-text', text: JSON.stringify(0) });
+    assert.deepEqual(parse({ ...VALID, data: [] }).event.data, { kind: 'json-text', text: JSON.stringify([]) });
   });
 
   for (const field of ['event-type', 'event-type-version', 'event-time', 'data']) {
@@ -81,13 +81,13 @@ describe('parseLegacyEvent', () => {
     }
   });
 
-  it('rejects an event-time that is not RFC 3339', () => {
+  it('rejects a non-RFC 3339 event-time', () => {
     for (const time of ['2024-05-01', '2024-05-01T10:00Z', '2024-05-01T10:00:00+25:00', 'yesterday']) {
       assertViolation({ ...VALID, 'event-time': time }, 'event-time', 'invalid_field');
     }
   });
 
-  it('rejects an event-id that is not a UUID', () => {
+  it('rejects a non-UUID event-id', () => {
     for (const id of ['42', 'not-a-uuid', 42]) {
       assertViolation({ ...VALID, 'event-id': id }, 'event-id', 'invalid_field');
     }
@@ -105,11 +105,11 @@ describe('parseLegacyEvent', () => {
     assertViolation({ 'event-type': 'a', 'event-type-version': 'v1' }, 'event-time', 'missing_field');
   });
 
-  it('answers bad payload syntax for an empty body', () => {
+  it('rejects an empty body', () => {
     assert.throws(() => parseLegacyEvent(Buffer.alloc(0), 'commerce'), LegacyPayloadSyntaxError);
   });
 
-  it('answers bad payload syntax for a body that is not a JSON object', () => {
+  it('rejects a non-object body', () => {
     for (const body of ['{', 'null', '[1]', '"text"', '\u00ff']) {
       assert.throws(() => parseLegacyEvent(Buffer.from(body, 'latin1'), 'commerce'), LegacyPayloadSyntaxError, body);
     }

@@ -86,7 +86,7 @@ describe('stored event', () => {
 });
 
 describe('stored event message id', () => {
-  it('is the SHA-256 hex of the joined triple', () => {
+  it('is a SHA-256 hex digest', () => {
     const id = createStoredEventMessageId('commerce', '/orders', '42');
 
     assert.match(id, /^[0-9a-f]{64}$/);

@@ -1,6 +1,6 @@
 /**
- * Stores events in JetStream. The caller gets success only after a PubAck, so no event is answered
- * 2xx unless JetStream acknowledged it.
+ * Stores events in JetStream. The caller gets success only after a PubAck, so no event gets a 2xx
+ * response unless JetStream acknowledged it.
  */
 import { JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { errors as natsErrors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
@@ -12,8 +12,8 @@ import type { EventMessage } from '../domain/event-message.ts';
 
 /**
  * JetStream API error code of a PubAck rejected because the stream reached `max_bytes` or `max_msgs`
- * with the discard policy `new` ("maximum bytes exceeded", "maximum messages exceeded"; checked against
- * nats-server 2.9).
+ * under the discard policy `new`. Its descriptions are "maximum bytes exceeded" and "maximum messages
+ * exceeded", as checked against nats-server 2.9.10.
  */
 export const JS_STREAM_STORE_FAILED = 10077;
 /** JetStream API error code when the server or account has no storage left ("insufficient resources"). */
@@ -55,7 +55,7 @@ function isStreamFull(error: unknown): error is JetStreamApiError {
 function isRetryable(error: unknown): boolean {
   return (
     error instanceof natsErrors.TimeoutError ||
-    // Not exported by @nats-io/jetstream 3.x; raised when no JetStream answers the publish (no responders).
+    // Not exported by @nats-io/jetstream 3.x. Raised when no JetStream server responds to the publish.
     (error instanceof Error && error.name === 'JetStreamNotEnabled') ||
     error instanceof natsErrors.ConnectionError ||
     (error instanceof natsErrors.RequestError && error.isNoResponders()) ||

@@ -73,7 +73,7 @@ export function isRfc3339Timestamp(value: string): boolean {
   return true;
 }
 
-/** The scheme of a URI reference, or undefined for a relative reference. Assumes `isUriReference`. */
+/** Return the scheme of a URI reference, or undefined for a relative reference. Assumes `isUriReference`. */
 function schemeOf(value: string): string | undefined {
   const end = value.search(/[:/?#]/);
   return end > 0 && value[end] === ':' ? value.slice(0, end) : undefined;

@@ -150,8 +150,16 @@ function decodeBase64Member(name: string, value: unknown): CloudEventData {
   return { kind: 'binary', bytes: Buffer.from(value, 'base64') };
 }
 
-/** JSON format §3.1.2: JSON content types keep `data` as a JSON value; any other type needs a string, stored as bytes. */
-function readStructuredData(members: EventMembers, attributes: Record<string, CloudEventAttributeValue>, version: SpecVersion): CloudEventData | undefined {
+/**
+ * JSON format §3.1.2: JSON content types keep `data` as a JSON value, stored as `rawData` (its text as
+ * received) when given. Any other type needs a string, stored as its UTF-8 bytes.
+ */
+function readStructuredData(
+  members: EventMembers,
+  attributes: Record<string, CloudEventAttributeValue>,
+  version: SpecVersion,
+  rawData: string | undefined,
+): CloudEventData | undefined {
   const hasData = members.has('data');
   const data = members.get('data');
 
@@ -179,7 +187,7 @@ function readStructuredData(members: EventMembers, attributes: Record<string, Cl
   }
   const contentType = attributes.datacontenttype;
   if (contentType === undefined || isJsonMediaType(String(contentType))) {
-    return { kind: 'json', value: data };
+    return rawData === undefined ? { kind: 'json', value: data } : { kind: 'json-text', text: rawData };
   }
   if (typeof data !== 'string') {
     throw new InvalidEventError('data', `must be a string when datacontenttype ${quoteForMessage(String(contentType))} is not JSON, got ${describeJsonType(data)}`);
@@ -187,15 +195,18 @@ function readStructuredData(members: EventMembers, attributes: Record<string, Cl
   return { kind: 'binary', bytes: Buffer.from(data, 'utf8') };
 }
 
-/** Convert one structured-mode JSON object (JSON format §3) into the stored form. */
-export function parseStructuredEvent(object: Readonly<Record<string, unknown>>): StoredCloudEvent {
+/**
+ * Convert one structured-mode JSON object (JSON format §3) into the stored form. `rawData` is the text
+ * of its `data` member as received, which is stored in place of re-serialized JSON when given.
+ */
+export function parseStructuredEvent(object: Readonly<Record<string, unknown>>, rawData?: string): StoredCloudEvent {
   const members: EventMembers = new Map(Object.entries(object));
   const version = readSpecVersion(members);
   const dataMembers = version === SpecVersion.V1 ? DATA_MEMBERS : new Set(['data']);
   assertNames(members, dataMembers);
 
   const attributes = readAttributes(members, version, dataMembers);
-  const data = readStructuredData(members, attributes, version);
+  const data = readStructuredData(members, attributes, version, rawData);
   return data === undefined ? { attributes } : { attributes, data };
 }
 
@@ -227,7 +238,7 @@ function readBinaryData(body: Buffer, contentType: string | undefined, encoding:
 }
 
 /**
- * Convert one binary-mode event into the stored form. `members` holds the decoded `ce-` headers by
+ * Convert one binary-mode event into the stored form. `members` contains the decoded `ce-` headers by
  * attribute name; `contentType` is the HTTP `Content-Type`, which becomes `datacontenttype` (§3.1.1).
  */
 export function parseBinaryEvent(members: Map<string, unknown>, contentType: string | undefined, body: Buffer): StoredCloudEvent {

@@ -3,8 +3,8 @@ import { createStoredEventMessageId, encodeStoredEvent, type StoredCloudEvent } 
 import { InvalidEventError } from './invalid-event-error.ts';
 
 /**
- * Longest subject an event may get, in bytes. NATS puts the subject on the protocol's control line,
- * whose default limit is 4096 bytes; a longer line makes the server close the whole connection.
+ * Maximum subject length of an event, in bytes. NATS puts the subject on the protocol's control line,
+ * whose default limit is 4096 bytes, and a longer line makes the server close the whole connection.
  */
 export const MAX_SUBJECT_LENGTH = 1024;
 

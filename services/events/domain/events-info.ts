@@ -47,5 +47,8 @@ export function listSubscribedEvents(subscriptions: Iterable<SubscriptionSummary
 }
 
 function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a < b) {
+    return -1;
+  }
+  return a > b ? 1 : 0;
 }

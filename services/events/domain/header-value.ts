@@ -3,7 +3,7 @@
  * percent-decode exactly once, then decode UTF-8 and reject invalid sequences.
  */
 
-/** Thrown when a header value cannot be decoded. The message says why; the caller adds the attribute. */
+/** Thrown when a header value cannot be decoded. The message gives the reason, and the caller adds the attribute. */
 export class HeaderValueError extends Error {
   constructor(message: string) {
     super(message);

@@ -12,6 +12,7 @@ import type { StoredCloudEvent } from '../../../shared/events/stored-event.ts';
 import { parseBinaryEvent, parseStructuredEvent, readSpecVersion } from './cloudevent.ts';
 import { HeaderValueError, decodeHeaderValue } from './header-value.ts';
 import { InvalidEventError, describeJsonType } from './invalid-event-error.ts';
+import { arrayElementStarts, rawMemberText, valueStart } from './json-spans.ts';
 
 export const ContentMode = { Binary: 'binary', Structured: 'structured', Batch: 'batch' } as const;
 export type ContentMode = (typeof ContentMode)[keyof typeof ContentMode];
@@ -74,12 +75,14 @@ function readCloudEventsHeaders(rawHeaders: readonly string[]): Map<string, unkn
   return members;
 }
 
-function parseJsonBody(body: Buffer): unknown {
+/** Parse a JSON body, returning its text too so that raw data can be cut out of it. */
+function parseJsonBody(body: Buffer): { text: string; value: unknown } {
   if (!isUtf8(body)) {
     throw new InvalidEventError('body', 'is not valid UTF-8');
   }
+  const text = body.toString('utf8');
   try {
-    return JSON.parse(body.toString('utf8'));
+    return { text, value: JSON.parse(text) as unknown };
   } catch (error) {
     throw new InvalidEventError('body', `is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
@@ -95,14 +98,15 @@ function asEventObject(value: unknown, attribute: string): Record<string, unknow
 /**
  * Parse a batch (§3.3, JSON batch format §4). All or nothing: the first invalid event rejects the
  * whole batch, naming its index. Every event must have the first event's `specversion` (§3.3.2).
- * An empty batch is valid and holds no events.
+ * An empty batch is valid and contains no events.
  */
 function parseBatch(body: Buffer): StoredCloudEvent[] {
-  const parsed = parseJsonBody(body);
+  const { text, value: parsed } = parseJsonBody(body);
   if (!Array.isArray(parsed)) {
     throw new InvalidEventError('body', `must be a JSON array of events, got ${describeJsonType(parsed)}`);
   }
 
+  const starts = arrayElementStarts(text, valueStart(text));
   let batchVersion: string | undefined;
   return parsed.map((element: unknown, index) => {
     try {
@@ -112,7 +116,7 @@ function parseBatch(body: Buffer): StoredCloudEvent[] {
       if (version !== batchVersion) {
         throw new InvalidEventError('specversion', `must be "${batchVersion}" like the first event of the batch, got "${version}"`);
       }
-      return parseStructuredEvent(object);
+      return parseStructuredEvent(object, rawMemberText(text, starts[index]!, 'data'));
     } catch (error) {
       throw error instanceof InvalidEventError ? error.inBatch(index) : error;
     }
@@ -125,8 +129,10 @@ function parseBatch(body: Buffer): StoredCloudEvent[] {
  */
 export function parseHttpEvents(message: HttpEventMessage): StoredCloudEvent[] {
   switch (detectContentMode(message.contentType)) {
-    case ContentMode.Structured:
-      return [parseStructuredEvent(asEventObject(parseJsonBody(message.body), 'body'))];
+    case ContentMode.Structured: {
+      const { text, value } = parseJsonBody(message.body);
+      return [parseStructuredEvent(asEventObject(value, 'body'), rawMemberText(text, valueStart(text), 'data'))];
+    }
     case ContentMode.Batch:
       return parseBatch(message.body);
     case ContentMode.Binary:

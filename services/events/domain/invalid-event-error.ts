@@ -29,8 +29,8 @@ export function describeJsonType(value: unknown): string {
   return Array.isArray(value) ? 'array' : typeof value;
 }
 
-/** Quote a value for a message, cut to 80 characters so a huge attribute does not flood the answer or the log. */
+/** Quote a value for a message, cut to 80 characters so a huge attribute does not flood the response or the log. */
 export function quoteForMessage(value: string): string {
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(shown);
+  const excerpt = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  return JSON.stringify(excerpt);
 }

@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { StoredCloudEvent } from '../../../shared/events/stored-event.ts';
 import { InputError } from '../../../shared/errors/errors.ts';
 import { isCloudEventsString, isRfc3339Timestamp } from './attribute-rules.ts';
+import { rawMemberText, valueStart } from './json-spans.ts';
 
 /** Field names of the legacy body. */
 export const LegacyField = {
@@ -25,7 +26,7 @@ export type LegacyProblem = (typeof LegacyProblem)[keyof typeof LegacyProblem];
 const EVENT_TYPE_VERSION = /^[a-zA-Z0-9]+$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-/** A legacy body that fails a field rule. Answered as `validation_violation` with one detail. */
+/** A legacy body that fails a field rule, reported as `validation_violation` with one detail. */
 export class LegacyValidationError extends InputError {
   readonly field: string;
   readonly problem: LegacyProblem;
@@ -37,10 +38,10 @@ export class LegacyValidationError extends InputError {
   }
 }
 
-/** A legacy body that is empty or not a JSON object. Answered as `bad_payload_syntax`. */
+/** A legacy body that is empty or not a JSON object, reported as `bad_payload_syntax`. */
 export class LegacyPayloadSyntaxError extends InputError {}
 
-/** A parsed legacy event: the CloudEvent to store and the id to answer with. */
+/** A parsed legacy event: the CloudEvent to store and the event id for the response. */
 export type LegacyEvent = { eventId: string; event: StoredCloudEvent };
 
 function missing(field: string): LegacyValidationError {
@@ -63,7 +64,7 @@ function readRequiredString(body: Record<string, unknown>, field: string): strin
   return value;
 }
 
-function parseLegacyBody(body: Buffer): Record<string, unknown> {
+function parseLegacyBody(body: Buffer): { text: string; fields: Record<string, unknown> } {
   if (body.length === 0) {
     throw new LegacyPayloadSyntaxError('request body is empty: send a JSON object');
   }
@@ -71,16 +72,17 @@ function parseLegacyBody(body: Buffer): Record<string, unknown> {
     throw new LegacyPayloadSyntaxError('request body is not valid UTF-8');
   }
 
+  const text = body.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new LegacyPayloadSyntaxError(`request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new LegacyPayloadSyntaxError('request body must be a JSON object');
   }
-  return parsed as Record<string, unknown>;
+  return { text, fields: parsed as Record<string, unknown> };
 }
 
 function readEventId(body: Record<string, unknown>): string | undefined {
@@ -99,7 +101,7 @@ function readEventId(body: Record<string, unknown>): string | undefined {
  * application, which becomes `source`. Fields are checked in the order Kyma checked them.
  */
 export function parseLegacyEvent(body: Buffer, application: string): LegacyEvent {
-  const fields = parseLegacyBody(body);
+  const { text, fields } = parseLegacyBody(body);
 
   const eventType = readRequiredString(fields, LegacyField.EventType);
   const version = readRequiredString(fields, LegacyField.EventTypeVersion);
@@ -127,7 +129,8 @@ export function parseLegacyEvent(body: Buffer, application: string): LegacyEvent
         datacontenttype: 'application/json',
         eventtypeversion: version,
       },
-      data: { kind: 'json', value: data },
+      // The data is stored as it was sent, so numbers keep their exact text.
+      data: { kind: 'json-text', text: rawMemberText(text, valueStart(text), LegacyField.Data)! },
     },
   };
 }

@@ -80,8 +80,8 @@ function readTraceHeaders(req: IncomingMessage): TraceHeaders {
 
 /**
  * Start the request context the express middleware would give: id, response header, logger and
- * metrics. A child logger costs about as much as validating an event, so one is made per request
- * only when debug lines, which every request writes, are enabled; failures get theirs in `requestLog`.
+ * metrics. A child logger costs about as much as validating an event, so a request gets one only
+ * when debug logging is on, because then every request writes a line. Failures get theirs from `requestLog`.
  */
 function beginRequest(deps: IngressDependencies, req: IncomingMessage, res: ServerResponse, route: EventRoute): void {
   const startedAt = process.hrtime.bigint();
@@ -106,7 +106,7 @@ function sendJson(req: IncomingMessage, res: ServerResponse, status: number, bod
   res.end(json);
 }
 
-/** The request's logger, bound to its id. */
+/** Return the request's logger, bound to its id. */
 function requestLog(deps: IngressDependencies, req: IncomingMessage): Logger {
   return req.log === undefined || req.log === deps.log ? deps.log.child({ reqId: req.id }) : req.log;
 }
@@ -133,9 +133,8 @@ function sendFailure(deps: IngressDependencies, req: IncomingMessage, res: Serve
 }
 
 /**
- * Store every message, all of them attempted even when one fails, and throw the first failure. A
- * batch answered 503 may be partly stored; the client's retry of the whole batch is safe because each
- * event keeps its `Nats-Msg-Id`.
+ * Store every message and throw the first failure once all attempts have settled. A batch that gets
+ * 503 may be partly stored, and a retry of the whole batch is safe because each event keeps its `Nats-Msg-Id`.
  */
 async function storeAll(store: EventStore, messages: EventMessage[]): Promise<void> {
   if (messages.length === 1) {
@@ -149,7 +148,7 @@ async function storeAll(store: EventStore, messages: EventMessage[]): Promise<vo
   }
 }
 
-/** Parse, check and store the CloudEvents of a request; answer 204 once JetStream acknowledged all. */
+/** Parse, validate and store the CloudEvents of a request, then respond 204 once JetStream acknowledged all of them. */
 async function acceptCloudEvents(deps: IngressDependencies, req: IncomingMessage, res: ServerResponse, application: string | undefined): Promise<void> {
   const body = await readBody(req, deps.maxBodyBytes);
   const trace = readTraceHeaders(req);
@@ -170,7 +169,7 @@ async function acceptCloudEvents(deps: IngressDependencies, req: IncomingMessage
   res.end();
 }
 
-/** Parse, convert and store one legacy event; answer 200 with its id once JetStream acknowledged it. */
+/** Parse, convert and store one legacy event, then respond 200 with its id once JetStream acknowledged it. */
 async function acceptLegacyEvent(deps: IngressDependencies, req: IncomingMessage, res: ServerResponse, application: string): Promise<void> {
   const body = await readBody(req, deps.maxBodyBytes);
   const { eventId, event } = parseLegacyEvent(body, application);

@@ -1,5 +1,5 @@
 /**
- * Answers of the legacy route `POST /{app}/v1/events`, in the Kyma shape:
+ * Responses of the legacy route `POST /{app}/v1/events`, in the Kyma shape:
  * `{"event-id","status":"","reason":""}` on success and
  * `{status, type, message, details:[{field, type, message}]}` on failure.
  */

@@ -3,7 +3,7 @@ import { requireApplicationIdentity } from '../../../shared/http/require-identit
 import type { IdentityDirectory, IdentityOptions } from '../../../shared/http/client-identity.ts';
 import { listSubscribedEvents, type SubscriptionSummary } from '../domain/events-info.ts';
 
-/** Where the route reads subscriptions: a KV-watch cache of the subscriptions bucket. */
+/** Source of the route's subscriptions: a KV-watch cache of the subscriptions bucket. */
 export type SubscriptionSource = { values(): Iterable<SubscriptionSummary> };
 
 /** `GET /{app}/v1/events/subscribed` (mTLS, CN = app): `{"eventsInfo":[{name, version}]}`. Not a hot path, so express serves it. */
