@@ -20,7 +20,9 @@ import { MOCK_CLIENT, MOCK_ORDERS, startMockCommerce } from './demo/mock-commerc
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'specs');
 const APPLICATION = 'commerce';
-const SERVICE_NAME = 'Commerce Webservices';
+/** Normalized to `sap-commerce-cloud-commerce-webservices`, the gateway path that order-enricher calls. */
+const SERVICE_NAME = 'SAP Commerce Cloud - Commerce Webservices';
+const BASE_SITE = 'electronics';
 const SINK_SUBSCRIPTION = 'demo-enriched-sink';
 /** How long the demo waits for both enriched events. */
 const DELIVERY_TIMEOUT_MS = 60_000;
@@ -98,7 +100,7 @@ runMain('demo', async () => {
     say('Mock commerce system with OAuth client credentials');
     const commerce = await startMockCommerce();
     cleanups.push(() => commerce.close());
-    detail(`OCC API ${commerce.apiUrl}, token endpoint ${commerce.tokenUrl}`);
+    detail(`OCC API ${commerce.baseUrl}/rest/v2, token endpoint ${commerce.tokenUrl}`);
 
     say(`Application '${APPLICATION}' and a one-time token`);
     const admin = await AdminClient.create(config, undefined);
@@ -125,7 +127,7 @@ runMain('demo', async () => {
         '--provider', 'SAP',
         '--spec', path.join(FIXTURES, 'commerce-occ-swagger2.yaml'),
         '--events', path.join(FIXTURES, 'commerce-events-asyncapi1.yaml'),
-        '--target', commerce.apiUrl,
+        '--target', commerce.baseUrl,
         '--oauth', commerce.tokenUrl,
         '--client-id', MOCK_CLIENT.clientId,
         '--client-secret', MOCK_CLIENT.clientSecret,
@@ -149,8 +151,8 @@ runMain('demo', async () => {
 
     say('Sending order.created.v1 twice: legacy format, then binary CloudEvent');
     const [legacyOrder, cloudEventOrder] = Object.keys(MOCK_ORDERS) as [string, string];
-    await send(['--dir', dir, '--type', 'order.created.v1', '--legacy', '--data', JSON.stringify({ orderCode: legacyOrder })], output);
-    await send(['--dir', dir, '--type', 'order.created.v1', '--data', JSON.stringify({ orderCode: cloudEventOrder })], output);
+    await send(['--dir', dir, '--type', 'order.created.v1', '--legacy', '--data', JSON.stringify({ orderCode: legacyOrder, baseSiteUid: BASE_SITE })], output);
+    await send(['--dir', dir, '--type', 'order.created.v1', '--data', JSON.stringify({ orderCode: cloudEventOrder, baseSiteUid: BASE_SITE })], output);
 
     say('Waiting for order.enriched.v1 at the sink');
     const enriched = await waitForEnriched(sink.events, 2);

@@ -15,8 +15,8 @@ export const MOCK_ORDERS: Readonly<Record<string, { code: string; status: string
 };
 
 export type MockCommerce = {
-  /** Base URL of the OCC API, e.g. `http://127.0.0.1:PORT/rest/v2`. */
-  apiUrl: string;
+  /** Base URL of the system; the OCC API is under `/rest/v2`. */
+  baseUrl: string;
   tokenUrl: string;
   /** Requests served, for the demo's report. */
   calls: { tokens: number; orders: number };
@@ -103,7 +103,7 @@ export async function startMockCommerce(): Promise<MockCommerce> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    apiUrl: `http://127.0.0.1:${port}/rest/v2`,
+    baseUrl: `http://127.0.0.1:${port}`,
     tokenUrl: `http://127.0.0.1:${port}/oauth/token`,
     calls,
     close: () =>
