@@ -7,7 +7,7 @@ import type { MachineInfo } from './lib/machine.ts';
 import type { BenchOptions } from './lib/options.ts';
 import type { ScaleResult } from './scale.ts';
 
-/** RSS of every service process after one load, in MB (10^6 bytes), by process label. */
+/** Largest RSS of every service process after the runs of one area, in MB (10^6 bytes), by process label. */
 export type MemorySnapshot = { after: string; memoryMB: Record<string, number> };
 
 /** One-minute load averages seen during the run. */
@@ -26,6 +26,6 @@ export type BenchResult = {
   scale: ScaleResult | undefined;
   /** RSS of every service process before any load. */
   idleMemoryMB: Record<string, number>;
-  /** RSS right after each load, in run order. */
+  /** Largest RSS after the runs of each area, in run order. */
   loadedMemory: MemorySnapshot[];
 };

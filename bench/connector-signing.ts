@@ -30,6 +30,7 @@ import { request } from '../test/helpers/http.ts';
 import { forgeCsrPem, toBase64 } from '../test/connector/harness.ts';
 import { isEntryPoint, say } from './lib/entry-point.ts';
 import { BENCH_APPLICATION, FerryStack } from './lib/ferry-stack.ts';
+import { MemoryPeaks } from './lib/memory-peaks.ts';
 import { median, percentile } from './lib/stats.ts';
 
 /** Clients of the concurrent scenario. */
@@ -151,7 +152,7 @@ export type SigningOptions = {
 export type ConnectorSigningResult = {
   sequential: SigningFigure;
   concurrent: SigningFigure;
-  /** RSS of every service process right after the last load, in MB (10^6 bytes). */
+  /** Largest RSS of every service process sampled right after each scenario run, in MB (10^6 bytes). */
   memoryMB: Record<string, number>;
 };
 
@@ -173,14 +174,16 @@ export async function run(options: SigningOptions): Promise<ConnectorSigningResu
   await runScenario(context, 1, WARMUP_REQUESTS);
   const sequential: SigningSummary[] = [];
   const concurrent: SigningSummary[] = [];
+  const memory = new MemoryPeaks();
   for (let round = 1; round <= options.runs; round++) {
     sequential.push(await runScenario(context, 1, options.sequentialRequests));
+    memory.record(stack.residentMemoryMB());
     options.onRun?.('1 client', round, sequential.at(-1)!);
     concurrent.push(await runScenario(context, CONCURRENT_CLIENTS, options.requestsPerClient));
+    memory.record(stack.residentMemoryMB());
     options.onRun?.(`${CONCURRENT_CLIENTS} clients`, round, concurrent.at(-1)!);
   }
-  const memoryMB = stack.residentMemoryMB();
-  return { sequential: toFigure(sequential), concurrent: toFigure(concurrent), memoryMB };
+  return { sequential: toFigure(sequential), concurrent: toFigure(concurrent), memoryMB: memory.values };
 }
 
 /** Time one signature (CSR check and issue) on this process's thread. */

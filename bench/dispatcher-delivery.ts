@@ -20,6 +20,7 @@ import { EVENTS_STREAM } from '../shared/nats/names.ts';
 import { EventSink, nowMs } from './event-sink.ts';
 import { isEntryPoint, runEntryPoint, say } from './lib/entry-point.ts';
 import { BENCH_APPLICATION, FerryStack } from './lib/ferry-stack.ts';
+import { MemoryPeaks } from './lib/memory-peaks.ts';
 import { spawnNode, stopNode, waitForOutput } from './lib/node-process.ts';
 import { median, percentile } from './lib/stats.ts';
 
@@ -60,7 +61,7 @@ export type DeliveryResult = {
   baselineRuns: number[];
   /** End-to-end latency from the ingress request to sink arrival, at `ratePerSecond`. */
   latency: { ratePerSecond: number; events: number; p50Ms: number; p99Ms: number; non2xx: number };
-  /** RSS of every service process right after the last load, in MB (10^6 bytes). */
+  /** Largest RSS of every service process sampled right after each run, in MB (10^6 bytes). */
   memoryMB: Record<string, number>;
 };
 
@@ -179,6 +180,7 @@ export async function run(options: DeliveryOptions): Promise<DeliveryResult> {
 
     const baselineRuns: number[] = [];
     const dispatcherRuns: number[] = [];
+    const memory = new MemoryPeaks();
     for (let round = 1; round <= options.runs; round++) {
       const sides = [
         async () => {
@@ -187,6 +189,7 @@ export async function run(options: DeliveryOptions): Promise<DeliveryResult> {
         },
         async () => {
           dispatcherRuns.push(await drainDispatcher(stack, js, sink, options.events, round));
+          memory.record(stack.residentMemoryMB());
           options.onRun?.('dispatcher', round, dispatcherRuns.at(-1)!);
         },
       ];
@@ -197,8 +200,8 @@ export async function run(options: DeliveryOptions): Promise<DeliveryResult> {
     const dispatcher = median(dispatcherRuns);
     const maxRate = Math.min(dispatcher, options.ingressRequestsPerSecond ?? Number.POSITIVE_INFINITY);
     const latency = await measureLatency(stack, sink, Math.max(1, Math.round(maxRate / 2)), options.durationS);
-    const memoryMB = stack.residentMemoryMB();
-    return { dispatcher, baseline: median(baselineRuns), dispatcherRuns, baselineRuns, latency, memoryMB };
+    memory.record(stack.residentMemoryMB());
+    return { dispatcher, baseline: median(baselineRuns), dispatcherRuns, baselineRuns, latency, memoryMB: memory.values };
   } finally {
     await nc.close();
     await sink.close();

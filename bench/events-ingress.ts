@@ -15,6 +15,9 @@ import { freePort } from '../test/helpers/nats-server.ts';
 import { isEntryPoint, runEntryPoint, say } from './lib/entry-point.ts';
 import { BENCH_APPLICATION, FerryStack, type ClientTls } from './lib/ferry-stack.ts';
 import { compareTargets, formatSample, type CompareOptions, type LoadFigure, type LoadRequest } from './lib/load.ts';
+import { readHeapMetrics, type HeapMetrics } from './lib/heap-metrics.ts';
+import { residentMemoryMB } from './lib/machine.ts';
+import { MemoryPeaks } from './lib/memory-peaks.ts';
 import { spawnNode, stopNode, waitForOutput, type NodeProcess } from './lib/node-process.ts';
 
 /** Size of each request body. */
@@ -84,8 +87,12 @@ export type IngressComparison = { payload: IngressPayload['name']; ferry: LoadFi
 
 export type IngressResult = {
   comparisons: IngressComparison[];
-  /** RSS of every service process right after the last load, in MB (10^6 bytes). */
+  /** Largest RSS of every service process sampled right after each run, in MB (10^6 bytes). */
   memoryMB: Record<string, number>;
+  /** Largest RSS of the baseline server, sampled the same way. */
+  baselineMemoryMB: number;
+  /** Heap of the events service after the last run. */
+  heap: HeapMetrics;
 };
 
 /** Measure the events service and the baseline for each payload. */
@@ -98,7 +105,8 @@ export async function run(options: IngressOptions): Promise<IngressResult> {
   const bare = await startBareIngress(stack, options.profileDir);
   try {
     const comparisons: IngressComparison[] = [];
-    let memoryMB: Record<string, number> = {};
+    const memory = new MemoryPeaks();
+    const baselineMemory = new MemoryPeaks();
     for (const payload of INGRESS_PAYLOADS) {
       const request = (origin: string): LoadRequest => createIngressRequest([origin], payload, stack.clientTls, options.connections);
       const [ferry, baseline] = await compareTargets(
@@ -106,12 +114,18 @@ export async function run(options: IngressOptions): Promise<IngressResult> {
           { name: 'events', request: request(events.externalUrl), pids: [events.pid], natsPid: stack.natsPid },
           { name: 'baseline', request: request(bare.origin), pids: [bare.pid], natsPid: stack.natsPid },
         ],
-        { ...options, onSample: (target, round, sample) => options.onSample?.(`ingress ${payload.name} ${target}`, round, sample) },
+        {
+          ...options,
+          onSample: (target, round, sample) => {
+            memory.record(stack.residentMemoryMB());
+            baselineMemory.record({ baseline: residentMemoryMB(bare.pid) ?? 0 });
+            options.onSample?.(`ingress ${payload.name} ${target}`, round, sample);
+          },
+        },
       );
-      memoryMB = stack.residentMemoryMB();
       comparisons.push({ payload: payload.name, ferry: ferry!, baseline: baseline! });
     }
-    return { comparisons, memoryMB };
+    return { comparisons, memoryMB: memory.values, baselineMemoryMB: baselineMemory.values.baseline ?? Number.NaN, heap: await readHeapMetrics(events.internalUrl) };
   } finally {
     await stopNode(bare);
   }

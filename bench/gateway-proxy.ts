@@ -17,6 +17,8 @@ import { freePort } from '../test/helpers/nats-server.ts';
 import { isEntryPoint, runEntryPoint, say } from './lib/entry-point.ts';
 import { BENCH_APPLICATION, FerryStack } from './lib/ferry-stack.ts';
 import { compareTargets, formatSample, type CompareOptions, type LoadFigure, type LoadRequest, type LoadTarget } from './lib/load.ts';
+import { residentMemoryMB } from './lib/machine.ts';
+import { MemoryPeaks } from './lib/memory-peaks.ts';
 import { spawnNode, stopNode, waitForOutput, type NodeProcess } from './lib/node-process.ts';
 import { findNginx, startNginx } from './nginx-proxy.ts';
 
@@ -100,8 +102,10 @@ export type GatewayResult = {
   baseline: LoadFigure;
   /** Present when nginx is installed. */
   nginx: LoadFigure | undefined;
-  /** RSS of every service process right after the last load, in MB (10^6 bytes). */
+  /** Largest RSS of every service process sampled right after each run, in MB (10^6 bytes). */
   memoryMB: Record<string, number>;
+  /** Largest RSS of the bare proxy, sampled the same way. */
+  baselineMemoryMB: number;
 };
 
 /** Measure the gateway, the bare proxy and, when installed, nginx. */
@@ -120,9 +124,17 @@ export async function run(options: GatewayOptions): Promise<GatewayResult> {
     if (nginx) {
       targets.push({ name: 'nginx', request: createGatewayRequest([nginx.origin], options.connections), pids: [nginx.pid] });
     }
-    const figures = await compareTargets(targets, { ...options, onSample: (target, round, sample) => options.onSample?.(`gateway ${target}`, round, sample) });
-    const memoryMB = stack.residentMemoryMB();
-    return { gateway: figures[0]!, baseline: figures[1]!, nginx: figures[2], memoryMB };
+    const memory = new MemoryPeaks();
+    const baselineMemory = new MemoryPeaks();
+    const figures = await compareTargets(targets, {
+      ...options,
+      onSample: (target, round, sample) => {
+        memory.record(stack.residentMemoryMB());
+        baselineMemory.record({ baseline: residentMemoryMB(bare.pid) ?? 0 });
+        options.onSample?.(`gateway ${target}`, round, sample);
+      },
+    });
+    return { gateway: figures[0]!, baseline: figures[1]!, nginx: figures[2], memoryMB: memory.values, baselineMemoryMB: baselineMemory.values.baseline ?? Number.NaN };
   } finally {
     await stopNode(bare);
     if (nginx) {

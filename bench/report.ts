@@ -110,8 +110,8 @@ function renderMethod(result: BenchResult): string {
 - Pairing: CSRs (2048-bit RSA, SHA-256) and one token per request are made before timing. Each
   client keeps one TLS connection open. "Loop lag" is the connector's own
   \`nodejs_eventloop_lag_*\` over the scenario.
-- Memory: RSS from \`/proc/<pid>/status\` of every service process before any load and right
-  after each area's last load.
+- Memory: RSS from \`/proc/<pid>/status\` of every service process, before any load and right after
+  each measured run. Each area's column shows the largest value after its runs.
 - Scale: replicas of the service on their own ports. autocannon spreads its connections
   round-robin over their URLs (connection i goes to replica i mod n), as a layer-4 load balancer
   spreads connections, so no proxy hop costs CPU.`;
@@ -193,7 +193,20 @@ function renderMemory(result: BenchResult): string {
     ];
   });
   const header = ['process', 'idle', ...result.loadedMemory.map((snapshot) => `after ${snapshot.after}`), 'max under load', `≤ ${MAX_RSS_UNDER_LOAD_MB} MB`];
-  return `## Memory\n\nRSS in MB (10^6 bytes). n/a: the process did not run at that point.\n\n${table(header, rows)}`;
+  const references: string[] = [];
+  if (result.ingress) {
+    const { heap, baselineMemoryMB } = result.ingress;
+    references.push(
+      `After the ingress runs, the events service's main thread had a V8 heap of ${fixed(heap.heapTotalMB)} MB (${fixed(heap.heapUsedMB)} MB used) and`,
+      `${fixed(heap.externalMB)} MB of external memory (buffers), from its \`/metrics\`. The bare ingress baseline, also started with`,
+      `\`node --import tsx\`, peaked at ${fixed(baselineMemoryMB)} MB under the same load.`,
+    );
+  }
+  if (result.gateway) {
+    references.push(`The bare proxy peaked at ${fixed(result.gateway.baselineMemoryMB)} MB under the gateway load.`);
+  }
+  const notes = references.length === 0 ? '' : `\n\n${references.join('\n')}`;
+  return `## Memory\n\nRSS in MB (10^6 bytes). n/a: the process did not run at that point.\n\n${table(header, rows)}${notes}`;
 }
 
 function renderScale(result: BenchResult): string {

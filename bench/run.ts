@@ -3,8 +3,8 @@
  * private NATS and one set of service processes, then the PASS/FAIL of each target and the report
  * in docs/benchmarks.md. The BENCH_* settings are listed in `bench/lib/options.ts`.
  *
- * Order: idle memory, ingress, gateway, delivery, pairing, scale. Each area records the RSS of
- * every service process right after its last load.
+ * Order: idle memory, ingress, gateway, delivery, pairing, scale. Each area records the largest
+ * RSS of every service process, sampled right after each of its runs.
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';

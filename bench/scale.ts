@@ -10,6 +10,7 @@ import { createIngressRequest, INGRESS_PAYLOADS } from './events-ingress.ts';
 import { createGatewayRequest, ROUTE_READY_TIMEOUT_MS, waitForRoute, type GatewaySetup } from './gateway-proxy.ts';
 import type { FerryStack, ServiceProcess } from './lib/ferry-stack.ts';
 import { compareTargets, type CompareOptions, type LoadFigure, type LoadTarget } from './lib/load.ts';
+import { MemoryPeaks } from './lib/memory-peaks.ts';
 
 export type ScaleOptions = CompareOptions & {
   stack: FerryStack;
@@ -24,7 +25,7 @@ export type ScaleRow = { area: 'ingress' | 'gateway'; processes: number; figure:
 
 export type ScaleResult = {
   rows: ScaleRow[];
-  /** RSS of every service process, replicas included, right after the last load, in MB (10^6 bytes). */
+  /** Largest RSS of every service process, replicas included, sampled right after each run, in MB (10^6 bytes). */
   memoryMB: Record<string, number>;
 };
 
@@ -42,12 +43,19 @@ async function measureArea(
   replicas: readonly { process: ServiceProcess; origin: string }[],
   createRequest: (origins: string[]) => LoadTarget['request'],
   options: ScaleOptions,
+  memory: MemoryPeaks,
 ): Promise<ScaleRow[]> {
   const targets = options.processCounts.map((processes): LoadTarget => {
     const used = replicas.slice(0, processes);
     return { name: `${processes} process${processes === 1 ? '' : 'es'}`, request: createRequest(used.map((replica) => replica.origin)), pids: used.map((replica) => replica.process.pid) };
   });
-  const figures = await compareTargets(targets, { ...options, onSample: (target, round, sample) => options.onSample?.(`scale ${area} ${target}`, round, sample) });
+  const figures = await compareTargets(targets, {
+    ...options,
+    onSample: (target, round, sample) => {
+      memory.record(options.stack.residentMemoryMB());
+      options.onSample?.(`scale ${area} ${target}`, round, sample);
+    },
+  });
   return figures.map((figure, index) => ({ area, processes: options.processCounts[index]!, figure }));
 }
 
@@ -65,11 +73,12 @@ export async function run(options: ScaleOptions): Promise<ScaleResult> {
     const ingressReplicas = stack.replicas('events').map((process) => ({ process, origin: process.externalUrl! }));
     const gatewayReplicas = gateways.map((process) => ({ process, origin: process.internalUrl }));
 
+    const memory = new MemoryPeaks();
     const rows = [
-      ...(await measureArea('ingress', ingressReplicas, (origins) => createIngressRequest(origins, binary, stack.clientTls, options.connections), options)),
-      ...(await measureArea('gateway', gatewayReplicas, (origins) => createGatewayRequest(origins, options.connections), options)),
+      ...(await measureArea('ingress', ingressReplicas, (origins) => createIngressRequest(origins, binary, stack.clientTls, options.connections), options, memory)),
+      ...(await measureArea('gateway', gatewayReplicas, (origins) => createGatewayRequest(origins, options.connections), options, memory)),
     ];
-    return { rows, memoryMB: stack.residentMemoryMB() };
+    return { rows, memoryMB: memory.values };
   } finally {
     for (const replica of added) {
       await stack.removeReplica(replica);
