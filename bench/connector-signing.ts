@@ -150,6 +150,8 @@ export type SigningOptions = {
 };
 
 export type ConnectorSigningResult = {
+  /** Worker threads that sign, from the connector's configuration (0: the event loop signs). */
+  signingThreads: number;
   sequential: SigningFigure;
   concurrent: SigningFigure;
   /** Largest RSS of every service process sampled right after each scenario run, in MB (10^6 bytes). */
@@ -183,7 +185,8 @@ export async function run(options: SigningOptions): Promise<ConnectorSigningResu
     memory.record(stack.residentMemoryMB());
     options.onRun?.(`${CONCURRENT_CLIENTS} clients`, round, concurrent.at(-1)!);
   }
-  return { sequential: toFigure(sequential), concurrent: toFigure(concurrent), memoryMB: memory.values };
+  const { signingThreads } = parseConnectorConfig(stack.env);
+  return { signingThreads, sequential: toFigure(sequential), concurrent: toFigure(concurrent), memoryMB: memory.values };
 }
 
 /** Time one signature (CSR check and issue) on this process's thread. */

@@ -159,7 +159,7 @@ p99 ${fixed(latency.p99Ms, 1)} ms over ${latency.events} events (${latency.non2x
 }
 
 function renderPairing(result: BenchResult): string {
-  const { sequential, concurrent } = result.pairing!;
+  const { sequential, concurrent, signingThreads } = result.pairing!;
   const row = (name: string, figure: typeof sequential): string[] => [
     name,
     fixed(figure.p50Ms, 1),
@@ -170,7 +170,8 @@ function renderPairing(result: BenchResult): string {
   ];
   return `## Pairing
 
-CSR signing with the connector's default signing threads. There is no baseline, so there is no target.
+CSR signing with the connector's default configuration on this machine: ${signingThreads} signing worker thread${signingThreads === 1 ? '' : 's'}. There is no
+baseline, so there is no target.
 
 ${table(['', 'p50 ms', 'p99 ms', 'signatures/s', 'loop lag p99 / max ms', 'signatures/s of each run'], [row(`1 client, ${sequential.requests} requests`, sequential), row(`${CONCURRENT_CLIENTS} clients, ${concurrent.requests} requests`, concurrent)])}`;
 }
@@ -242,7 +243,7 @@ function renderScaleOut(result: BenchResult): string {
       `  ${fixed(natsPerCore)} events/s per core. All events go to one stream, and a stream has one leader that`,
       '  orders and writes every message, so adding NATS nodes does not raise the write rate of that stream. The',
       '  stream leader\'s CPU and its disk\'s synchronous write rate are the first limits when ingress replicas are',
-      '  added. Splitting the events over several streams by subject, each with its own leader, lifts that limit.',
+      '  added. Splitting the events over several streams by subject, each with its own leader, would lift that limit.',
       '- **3-node NATS cluster, replicas = 3** (`FERRY_NATS_REPLICAS=3`). Each event is written on all three',
       '  nodes. The leader sends it to both followers and answers the PubAck once one follower has stored it',
       '  (a majority of 2 of 3), so every ingress request waits for one more round trip between nodes plus a',
