@@ -4,11 +4,10 @@
  *
  * NOTE: the machine that recorded docs/benchmarks.md had no nginx, so this path has not run there.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { freePort } from '../test/helpers/nats-server.ts';
 import type { NodeProcess } from './lib/node-process.ts';
 
@@ -75,6 +74,11 @@ export async function startNginx(binary: string, dir: string, upstreamPort: numb
   const output: string[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  await waitForPort(port, NGINX_READY_TIMEOUT_MS);
+  try {
+    await waitForPort(port, NGINX_READY_TIMEOUT_MS);
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw new Error(`nginx did not start: ${output.join('')}`, { cause: error });
+  }
   return { child, pid: child.pid ?? 0, output, origin: `http://127.0.0.1:${port}` };
 }
