@@ -5,6 +5,7 @@ import type { IngressResult } from './events-ingress.ts';
 import type { GatewayResult } from './gateway-proxy.ts';
 import type { MachineInfo } from './lib/machine.ts';
 import type { BenchOptions } from './lib/options.ts';
+import type { RuntimeMemory } from './lib/runtime-memory.ts';
 import type { ScaleResult } from './scale.ts';
 
 /** Largest RSS of every service process after the runs of one area, in MB (10^6 bytes), by process label. */
@@ -24,6 +25,8 @@ export type BenchResult = {
   delivery: DeliveryResult | undefined;
   pairing: ConnectorSigningResult | undefined;
   scale: ScaleResult | undefined;
+  /** RSS of empty Node.js processes, with and without tsx. */
+  runtimeMemory: RuntimeMemory;
   /** RSS of every service process before any load. */
   idleMemoryMB: Record<string, number>;
   /** Largest RSS after the runs of each area, in run order. */

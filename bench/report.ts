@@ -194,7 +194,11 @@ function renderMemory(result: BenchResult): string {
     ];
   });
   const header = ['process', 'idle', ...result.loadedMemory.map((snapshot) => `after ${snapshot.after}`), 'max under load', `≤ ${MAX_RSS_UNDER_LOAD_MB} MB`];
-  const references: string[] = [];
+  const { nodeMB, nodeWithTsxMB } = result.runtimeMemory;
+  const references = [
+    `An empty Node.js process had an RSS of ${fixed(nodeMB)} MB, and ${fixed(nodeWithTsxMB)} MB with \`--import tsx\`, the loader that every`,
+    'service runs under here and in the Dockerfile.',
+  ];
   if (result.ingress) {
     const { heap, baselineMemoryMB } = result.ingress;
     references.push(
@@ -206,7 +210,7 @@ function renderMemory(result: BenchResult): string {
   if (result.gateway) {
     references.push(`The bare proxy peaked at ${fixed(result.gateway.baselineMemoryMB)} MB under the gateway load.`);
   }
-  const notes = references.length === 0 ? '' : `\n\n${references.join('\n')}`;
+  const notes = `\n\n${references.join('\n')}`;
   return `## Memory\n\nRSS in MB (10^6 bytes). n/a: the process did not run at that point.\n\n${table(header, rows)}${notes}`;
 }
 

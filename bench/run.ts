@@ -22,6 +22,7 @@ import { formatSample, type LoadSample } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import { ROOT } from './lib/node-process.ts';
 import type { BenchOptions } from './lib/options.ts';
+import { measureRuntimeMemory } from './lib/runtime-memory.ts';
 import { renderReport } from './report.ts';
 import * as scale from './scale.ts';
 import { checkTargets } from './targets.ts';
@@ -108,6 +109,7 @@ runEntryPoint('bench', async (options) => {
   const machine = describeMachine((await findNatsServer()) ?? 'nats-server');
   say(`${machine.cpus} cores, ${machine.cpuModel}, Node.js ${machine.node}, ${machine.natsServer}, load average ${os.loadavg()[0]!.toFixed(2)}`);
 
+  const runtimeMemory = await measureRuntimeMemory();
   const stack = await FerryStack.start({ services: SERVICE_NAMES, profileDir: options.profileDir });
   let areas: AreaResults;
   try {
@@ -116,7 +118,7 @@ runEntryPoint('bench', async (options) => {
     await stack.stop();
   }
 
-  const result: BenchResult = { machine, options, durationS: (Date.now() - started) / 1000, loadAverage: loadAverage.stop(), ...areas };
+  const result: BenchResult = { machine, options, durationS: (Date.now() - started) / 1000, loadAverage: loadAverage.stop(), runtimeMemory, ...areas };
   for (const check of checkTargets(result)) {
     say(`${check.pass ? 'PASS' : 'FAIL'} ${check.target}: ${check.measured} (limit ${check.limit})`);
   }

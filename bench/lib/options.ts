@@ -8,7 +8,7 @@
  * | `BENCH_WARMUP_S` | seconds | 2 | unmeasured load run per target before the measured runs |
  * | `BENCH_RUNS` | runs | 3 | measured runs per figure, which is their median (at least 3 for a recorded result) |
  * | `BENCH_CONNECTIONS` | connections | 64 | concurrent keep-alive connections of the HTTP load |
- * | `BENCH_DELIVERY_EVENTS` | events | 5000 | backlog that each delivery run drains |
+ * | `BENCH_DELIVERY_EVENTS` | events | 10000 | backlog that each delivery run drains |
  * | `BENCH_SIGNING_REQUESTS` | requests | 10 | CSR signing requests per client and run |
  * | `BENCH_SCALE_PROCESSES` | processes | 1,2,4 | process counts of the scale measurement |
  * | `BENCH_AREAS` | list | all | subset of ingress, gateway, delivery, pairing, scale |
@@ -22,7 +22,7 @@ export const DEFAULT_DURATION_S = 5;
 export const DEFAULT_WARMUP_S = 2;
 export const DEFAULT_RUNS = 3;
 export const DEFAULT_CONNECTIONS = 64;
-export const DEFAULT_DELIVERY_EVENTS = 5000;
+export const DEFAULT_DELIVERY_EVENTS = 10_000;
 export const DEFAULT_SIGNING_REQUESTS_PER_CLIENT = 10;
 export const DEFAULT_SCALE_PROCESSES = ['1', '2', '4'];
 export const DEFAULT_OUTPUT = 'docs/benchmarks.md';
