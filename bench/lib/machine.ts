@@ -6,7 +6,8 @@ export type MachineInfo = { date: string; cpus: number; cpuModel: string; memory
 
 function natsServerVersion(binary: string): string {
   try {
-    return execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+    // It prints "nats-server: v2.9.10".
+    return execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim().replace(/^nats-server:\s*/, '');
   } catch {
     return 'unknown';
   }
@@ -25,8 +26,8 @@ export function describeMachine(natsServerBinary: string): MachineInfo {
   };
 }
 
-/** Resident set size of a process in MiB, read from /proc (Linux). Undefined when it has exited. */
-export function residentMemoryMiB(pid: number): number | undefined {
+/** Resident set size of a process in MB (10^6 bytes), read from /proc (Linux). Undefined when it has exited. */
+export function residentMemoryMB(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
