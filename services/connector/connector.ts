@@ -1,4 +1,3 @@
-import type { DestinationStream } from 'pino';
 import { createAdminTokenVerifier } from '../../shared/auth/admin-auth.ts';
 import { startIdentityDirectory } from '../../shared/nats/identity-directory.ts';
 import {
@@ -9,6 +8,7 @@ import {
   serveInternal,
   startRuntime,
   type ServiceRuntime,
+  type ServiceStartOptions,
 } from '../../shared/service/runtime.ts';
 import { loadCertificateAuthority } from './adapters/certificate-issuer.ts';
 import { createInlineSigner, createWorkerSigner } from './adapters/csr-signer.ts';
@@ -19,10 +19,7 @@ import { createExternalRouter } from './http/external-routes.ts';
 import { createInternalRouter } from './http/internal-routes.ts';
 import { createPairing } from './pairing.ts';
 
-export type ConnectorOptions = {
-  logDestination?: DestinationStream;
-  /** False in tests, which stop the connector themselves. Default true. */
-  installSignalHandlers?: boolean;
+export type ConnectorOptions = ServiceStartOptions & {
   /** Clock in epoch milliseconds for token expiry and certificate validity, for tests. */
   now?: () => number;
 };

@@ -1,9 +1,9 @@
-import type { DestinationStream } from 'pino';
 import { createAdminTokenVerifier } from '../../shared/auth/admin-auth.ts';
 import { Kvm } from '@nats-io/kv';
 import { KvCache } from '../../shared/nats/kv-cache.ts';
 import { KV_BUCKETS } from '../../shared/nats/names.ts';
-import { createServiceApp, finishServiceApp, serveInternal, startRuntime, type ServiceRuntime } from '../../shared/service/runtime.ts';
+import { createServiceApp, finishServiceApp, serveInternal, startRuntime, type ServiceRuntime,
+  type ServiceStartOptions } from '../../shared/service/runtime.ts';
 import type { DispatcherConfig } from './config.ts';
 import { ConsumerReconciler } from './consumer-reconciler.ts';
 import { createDeadLetterRoutes } from './deadletter-routes.ts';
@@ -35,7 +35,7 @@ function decodeSubscription(entry: { json<T>(): T }): Subscription | undefined {
  */
 export async function startDispatcherService(
   config: Readonly<DispatcherConfig>,
-  options: { logDestination?: DestinationStream; installSignalHandlers?: boolean } = {},
+  options: ServiceStartOptions = {},
 ): Promise<DispatcherService> {
   const runtime = await startRuntime('dispatcher', config.common, options);
   const { js, jsm, kv } = runtime.resources;

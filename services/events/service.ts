@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { DestinationStream } from 'pino';
 import { createAdminTokenVerifier, readBearerToken } from '../../shared/auth/admin-auth.ts';
 import { startIdentityDirectory } from '../../shared/nats/identity-directory.ts';
 import { KvCache } from '../../shared/nats/kv-cache.ts';
@@ -12,6 +11,7 @@ import {
   serveInternal,
   startRuntime,
   type ServiceRuntime,
+  type ServiceStartOptions,
 } from '../../shared/service/runtime.ts';
 import { createEventStore } from './adapters/event-store.ts';
 import type { EventsConfig } from './config.ts';
@@ -28,8 +28,6 @@ export type EventsService = {
   stop(): Promise<void>;
 };
 
-export type StartOptions = { logDestination?: DestinationStream; installSignalHandlers?: boolean };
-
 async function createWorkloadAuthorizer(config: Readonly<EventsConfig>): Promise<((req: IncomingMessage) => Promise<void>) | undefined> {
   if (!config.common.requireWorkloadAuth) {
     return undefined;
@@ -41,7 +39,7 @@ async function createWorkloadAuthorizer(config: Readonly<EventsConfig>): Promise
 }
 
 /** Wire the events service: NATS, caches, the lean event routes with express behind them, and both listeners. */
-export async function startEventsService(config: Readonly<EventsConfig>, options: StartOptions = {}): Promise<EventsService> {
+export async function startEventsService(config: Readonly<EventsConfig>, options: ServiceStartOptions = {}): Promise<EventsService> {
   const runtime = await startRuntime('events', config.common, options);
   const { log, nats, resources, metrics } = runtime;
 

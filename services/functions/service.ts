@@ -1,9 +1,9 @@
-import type { DestinationStream } from 'pino';
 import { loadAdminSecret } from '../../shared/auth/admin-auth.ts';
 import { issueAdminToken } from '../../shared/auth/issue-admin-token.ts';
 import type { AdminAuthConfig } from '../../shared/config/common.ts';
 import { ConfigError } from '../../shared/errors/errors.ts';
-import { createServiceApp, finishServiceApp, serveInternal, startRuntime, type ServiceRuntime } from '../../shared/service/runtime.ts';
+import { createServiceApp, finishServiceApp, serveInternal, startRuntime, type ServiceRuntime,
+  type ServiceStartOptions } from '../../shared/service/runtime.ts';
 import type { FunctionsConfig } from './config.ts';
 import { loadFunctions, type LoadedFunction } from './function-loader.ts';
 import { createFunctionRoutes } from './function-routes.ts';
@@ -44,7 +44,7 @@ function toSinkBaseUrl(configured: string, port: number): string {
  */
 export async function startFunctionsService(
   config: Readonly<FunctionsConfig>,
-  options: { logDestination?: DestinationStream; installSignalHandlers?: boolean } = {},
+  options: ServiceStartOptions = {},
 ): Promise<FunctionsService> {
   const functions = await loadFunctions(config.functionsDir);
   const token = await createDispatcherToken(config);

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DestinationStream } from 'pino';
 import { createAdminTokenVerifier } from '../../shared/auth/admin-auth.ts';
 import { CredentialsCipher } from '../../shared/crypto/credentials-cipher.ts';
 import { createInternalServer, listen } from '../../shared/http/server.ts';
-import { createServiceApp, finishServiceApp, startRuntime, type ServiceRuntime } from '../../shared/service/runtime.ts';
+import { createServiceApp, finishServiceApp, startRuntime, type ServiceRuntime,
+  type ServiceStartOptions } from '../../shared/service/runtime.ts';
 import type { GatewayConfig } from './config.ts';
 import { CredentialInjector } from './credential-injector.ts';
 import { createProxyHandler } from './proxy-handler.ts';
@@ -30,7 +30,7 @@ function pathOf(url: string | undefined): string {
  */
 export async function startGatewayService(
   config: Readonly<GatewayConfig>,
-  options: { logDestination?: DestinationStream; installSignalHandlers?: boolean } = {},
+  options: ServiceStartOptions = {},
 ): Promise<GatewayService> {
   const runtime = await startRuntime('gateway', config.common, options);
   try {

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import type { DestinationStream } from 'pino';
 import { createAdminTokenVerifier, requireRoleForMethod } from '../../shared/auth/admin-auth.ts';
 import { CredentialsCipher } from '../../shared/crypto/credentials-cipher.ts';
 import { requireApplicationIdentity } from '../../shared/http/require-identity.ts';
@@ -12,6 +11,7 @@ import {
   serveInternal,
   startRuntime,
   type ServiceRuntime,
+  type ServiceStartOptions,
 } from '../../shared/service/runtime.ts';
 import { ApplicationStore } from './adapters/application-store.ts';
 import { ClientCertificateIssuer } from './adapters/client-certificate.ts';
@@ -34,8 +34,6 @@ export type RegistryService = {
   externalPort: number;
   stop(): Promise<void>;
 };
-
-export type RegistryServiceOptions = { logDestination?: DestinationStream; installSignalHandlers?: boolean };
 
 async function createRegistries(runtime: ServiceRuntime, config: Readonly<RegistryConfig>): Promise<{ services: ServiceRegistry; applications: ApplicationRegistry }> {
   const { resources, log } = runtime;
@@ -64,7 +62,7 @@ async function createRegistries(runtime: ServiceRuntime, config: Readonly<Regist
  * Start the registry: the internal admin and read API with health routes, and the external mTLS
  * metadata API. Ports 0 pick free ports.
  */
-export async function startRegistryService(config: Readonly<RegistryConfig>, options: RegistryServiceOptions = {}): Promise<RegistryService> {
+export async function startRegistryService(config: Readonly<RegistryConfig>, options: ServiceStartOptions = {}): Promise<RegistryService> {
   const runtime = await startRuntime('registry', config.common, options);
   try {
     const directory = await startIdentityDirectory(runtime.resources, runtime.nats.state, runtime.log);

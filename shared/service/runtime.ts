@@ -32,6 +32,9 @@ export type ServiceRuntime = {
   readiness(): Promise<ReadinessResult>;
 };
 
+/** Options of every service's start function. Tests pass their own log sink and stop the service themselves. */
+export type ServiceStartOptions = { logDestination?: DestinationStream; installSignalHandlers?: boolean };
+
 /**
  * Start the parts every service shares: logger, metrics, NATS connection, Ferry's NATS resources and
  * graceful shutdown. Resources are ensured again after each reconnect, because a restarted
@@ -40,7 +43,7 @@ export type ServiceRuntime = {
 export async function startRuntime(
   name: ServiceName,
   config: Readonly<CommonConfig>,
-  options: { logDestination?: DestinationStream; installSignalHandlers?: boolean } = {},
+  options: ServiceStartOptions = {},
 ): Promise<ServiceRuntime> {
   const log = createLogger(name, config.logLevel, options.logDestination);
   const metrics = createHttpMetrics(name);
