@@ -12,10 +12,10 @@ export async function createCsr(subject: string): Promise<{ privateKeyPem: strin
   return { privateKeyPem: keys.privateKeyPem, csrPem: forge.pki.certificationRequestToPem(csr) };
 }
 
-/** Decode a base64 field of the connector's answer into PEM text. */
+/** Decode a base64 field of the connector's response into PEM text. */
 export function decodePemField(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '') {
-    throw new Error(`the connector's answer has no ${field}`);
+    throw new Error(`the connector's response is missing ${field}`);
   }
   return Buffer.from(value, 'base64').toString('utf8');
 }

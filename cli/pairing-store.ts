@@ -21,7 +21,7 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** Raise unless `dir` holds no pairing, or `force` allows replacing it. */
+/** Raise unless `dir` contains no pairing, or `force` allows replacing it. */
 export async function assertWritable(dir: string, force: boolean): Promise<void> {
   for (const name of [PAIRING_FILES.key, PAIRING_FILES.certificate]) {
     if (!force && (await exists(path.join(dir, name)))) {

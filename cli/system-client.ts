@@ -12,7 +12,7 @@ export const SYSTEM_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Send one HTTPS request as a paired system would, with an optional client certificate, and parse
- * the JSON answer. Raises `CommandError` for network failures and for non-2xx answers.
+ * the JSON response. Raises `CommandError` for network failures and for non-2xx responses.
  */
 export function requestExternal(
   method: string,

@@ -12,7 +12,7 @@ const APPLICATION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const TAIL_HELP = `  ferry tail [--app A] [--type T] [--all]   print events live from JetStream, one line each
                                            (--all starts at the first stored event)`;
 
-/** Longest data excerpt printed per line, in characters. */
+/** Maximum length of the data excerpt printed per line, in characters. */
 const DATA_EXCERPT_CHARS = 120;
 
 /** Filter subject for an optional application and type. */

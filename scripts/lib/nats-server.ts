@@ -21,7 +21,7 @@ export async function findNatsServer(pathVariable = process.env.PATH ?? ''): Pro
   return undefined;
 }
 
-/** True when a NATS server answers at `url` within `timeoutMs`. */
+/** Return true when a NATS server responds at `url` within `timeoutMs`. */
 export async function isNatsReachable(url: string, timeoutMs = 2000): Promise<boolean> {
   try {
     const nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false, maxReconnectAttempts: 0 });
@@ -39,7 +39,7 @@ export async function startNatsServer(binary: string, url: string, storeDir: str
   return spawn(binary, ['-js', '-a', hostname, '-p', port || '4222', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Wait until NATS answers at `url`, polling every 200 ms. */
+/** Wait until NATS responds at `url`, polling every 200 ms. */
 export async function waitForNats(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -27,7 +27,12 @@ declare module 'node:http' {
 
 /** Read the roles from a `roles` array or a `role` string claim, keeping only known roles. */
 export function readRoles(payload: JWTPayload): AdminRole[] {
-  const claimed: unknown[] = Array.isArray(payload.roles) ? payload.roles : typeof payload.role === 'string' ? [payload.role] : [];
+  let claimed: unknown[] = [];
+  if (Array.isArray(payload.roles)) {
+    claimed = payload.roles;
+  } else if (typeof payload.role === 'string') {
+    claimed = [payload.role];
+  }
   const known = Object.values(AdminRole) as string[];
   return claimed.filter((role): role is AdminRole => typeof role === 'string' && known.includes(role));
 }
@@ -52,7 +57,7 @@ async function discoverJwksUrl(issuer: string): Promise<URL> {
   const discoveryUrl = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const response = await fetch(discoveryUrl, { signal: AbortSignal.timeout(10_000) });
   if (!response.ok) {
-    throw new ConfigError(`OIDC discovery at ${discoveryUrl} answered ${response.status}`);
+    throw new ConfigError(`OIDC discovery at ${discoveryUrl} failed with status ${response.status}`);
   }
   const document = (await response.json()) as { jwks_uri?: unknown };
   if (typeof document.jwks_uri !== 'string') {

@@ -27,7 +27,7 @@ export class CredentialsCipher {
       .map((line) => line.trim())
       .filter((line) => line !== '' && !line.startsWith('#'));
     if (entries.length === 0) {
-      throw new ConfigError(`${source} holds no credentials key; expected lines of <kid>:<base64 of 32 bytes>`);
+      throw new ConfigError(`${source} contains no credentials key; expected lines of <kid>:<base64 of 32 bytes>`);
     }
 
     const keys = new Map<string, Buffer>();

@@ -82,14 +82,14 @@ export class UnsupportedMediaTypeError extends FerryError {
   }
 }
 
-/** A system that Ferry called (spec URL, token endpoint, target API) failed or answered badly. */
+/** A system that Ferry called (spec URL, token endpoint, target API) failed or returned an invalid response. */
 export class UpstreamError extends FerryError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCode.Upstream, message, options);
   }
 }
 
-/** A system that Ferry called did not answer within the timeout. */
+/** A system that Ferry called did not respond within the timeout. */
 export class UpstreamTimeoutError extends FerryError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCode.UpstreamTimeout, message, options);

@@ -196,7 +196,7 @@ export function authenticateApplication(
   return identity;
 }
 
-/** Remove `X-Forwarded-Client-Cert` unless the deployment trusts it, so no route or upstream sees a forged one. */
+/** Remove `X-Forwarded-Client-Cert` unless the deployment trusts it, so no route or upstream receives a forged one. */
 export function stripUntrustedForwardedClientCert(req: IncomingMessage, trustForwardedClientCert: boolean): void {
   if (!trustForwardedClientCert) {
     delete req.headers[FORWARDED_CLIENT_CERT_HEADER];

@@ -20,7 +20,7 @@ export function createHttpMetrics(service: string): HttpMetrics {
 
   const requests = new Counter({
     name: 'ferry_http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status',
+    help: 'HTTP requests completed, by method, route template and status',
     labelNames: ['method', 'route', 'status'] as const,
     registers: [registry],
   });

@@ -52,7 +52,7 @@ export type ServiceRecord = {
     /** PEM bundle of CAs that the target's TLS certificate must chain to, replacing the system store. */
     caBundle?: string;
     credentials?: EncryptedValue;
-    /** Which credential type is configured, so readers can tell without decrypting. */
+    /** Configured credential type, so readers can tell it without decrypting. */
     credentialType?: 'oauth' | 'basic' | 'certificateGen';
     /** Object store name of the API spec, when one is stored. */
     specObject?: string;

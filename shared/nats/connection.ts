@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 /** Delay between reconnect attempts. With no attempt limit, a service waits out any NATS outage. */
 export const RECONNECT_TIME_WAIT_MS = 1000;
 
-/** Tracks whether the connection is up, for `/readyz` and for fast 503 answers on hot paths. */
+/** Tracks whether the connection is up, for `/readyz` and for fast 503 responses on hot paths. */
 export type NatsConnectionState = {
   readonly connected: boolean;
   /** Register a callback that runs after every reconnect. */

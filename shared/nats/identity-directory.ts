@@ -32,7 +32,7 @@ export function isIdentityRevoked(identity: ClientIdentity, revocations: { get(k
   return identity.notBefore.getTime() + NOT_BEFORE_BACKDATE_MS <= Date.parse(cutOff.revokedAt);
 }
 
-/** Application and revocation caches, fed by KV watches, answering the mTLS identity checks. */
+/** Application and revocation caches, fed by KV watches, which serve the mTLS identity checks. */
 export type WatchedIdentityDirectory = IdentityDirectory & {
   applications: KvCache<Record<string, unknown>>;
   revocations: KvCache<RevocationRecord>;

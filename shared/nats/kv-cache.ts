@@ -42,7 +42,7 @@ export class KvCache<T> {
     options.connection?.onReconnect(() => this.restart('reconnected'));
   }
 
-  /** Start watching. Resolves once the cache holds the bucket's current contents. */
+  /** Start watching. Resolves once the cache contains the bucket's current contents. */
   async start(): Promise<void> {
     void this.runWatch(this.generation);
     if (!this.initializedOnce) {

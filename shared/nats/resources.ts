@@ -159,7 +159,7 @@ export async function ensureNatsResources(nc: NatsConnection, settings: NatsReso
   return { js, jsm, kv, specs };
 }
 
-/** Check that the events stream answers, for `/readyz`. Returns the failure reason, or undefined. */
+/** Check that the events stream responds, for `/readyz`. Returns the failure reason, or undefined. */
 export async function probeJetStream(jsm: JetStreamManager): Promise<string | undefined> {
   try {
     await jsm.streams.info(EVENTS_STREAM);
